@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from './common/config/app-config';
+import { ConfigModule } from './common/config/config.module';
+import { DatabaseModule, EmbeddedPostgresModule } from './common/database/database.module';
+import { EventsModule } from './common/events/events.module';
+import { HealthModule } from './common/health/health.module';
+import { LoggingModule } from './common/logging/logging.module';
+import { MetricsModule } from './common/metrics/metrics.module';
+import { RealtimeGatewayModule } from './common/realtime/realtime-gateway.module';
+import { RealtimeModule } from './common/realtime/realtime.module';
+import { RedisModule } from './common/redis/redis.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { UsersModule } from './modules/users/users.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        MetricsModule,
+        EmbeddedPostgresModule,
+        DatabaseModule,
+        RedisModule,
+        EventsModule,
+        HealthModule,
+        RealtimeModule,
+        RealtimeGatewayModule,
+        AuthModule,
+        UsersModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { ErrorCode, httpStatusOf } from './error-codes';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: string[];
+  retryAfterMs?: number;
+}
+
+/** A failure the client is told about, with a stable code. Anything else is INTERNAL. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: { details?: string[]; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return httpStatusOf[this.code];
+  }
+
+  toBody(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.extra.details?.length) body.details = this.extra.details;
+    if (this.extra.retryAfterMs !== undefined) body.retryAfterMs = this.extra.retryAfterMs;
+    return body;
+  }
+
+  static validation(message: string, details?: string[]): AppError {
+    return new AppError(ErrorCode.VALIDATION_FAILED, message, { details });
+  }
+  static unauthorized(message = 'Authentication required'): AppError {
+    return new AppError(ErrorCode.UNAUTHORIZED, message);
+  }
+  static forbidden(message = 'Not allowed'): AppError {
+    return new AppError(ErrorCode.FORBIDDEN, message);
+  }
+  static notFound(what: string): AppError {
+    return new AppError(ErrorCode.NOT_FOUND, `${what} not found`);
+  }
+  static notAMember(): AppError {
+    return new AppError(ErrorCode.NOT_A_MEMBER, 'You are not a member of this conversation');
+  }
+  static rateLimited(retryAfterMs: number, message = 'Too many requests'): AppError {
+    return new AppError(ErrorCode.RATE_LIMITED, message, {
+      retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)),
+    });
+  }
+  static tooLarge(message: string): AppError {
+    return new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message);
+  }
+}

@@ -1,0 +1,61 @@
+import { HttpException } from '@nestjs/common';
+import { AppError } from './app-error';
+import { ErrorCode } from './error-codes';
+
+const codeByStatus: Record<number, ErrorCode> = {
+  400: ErrorCode.VALIDATION_FAILED,
+  401: ErrorCode.UNAUTHORIZED,
+  403: ErrorCode.FORBIDDEN,
+  404: ErrorCode.NOT_FOUND,
+  405: ErrorCode.NOT_FOUND,
+  409: ErrorCode.CONFLICT,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  415: ErrorCode.VALIDATION_FAILED,
+  429: ErrorCode.RATE_LIMITED,
+  503: ErrorCode.SERVICE_UNAVAILABLE,
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  statusCode?: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError & Error {
+  return error instanceof Error && typeof (error as BodyParserError).type === 'string';
+}
+
+/** Maps anything thrown anywhere to the one client-facing error shape. */
+export function toAppError(error: unknown): { error: AppError; unexpected: boolean } {
+  if (error instanceof AppError) return { error, unexpected: false };
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code =
+      codeByStatus[status] ?? (status >= 500 ? ErrorCode.INTERNAL : ErrorCode.VALIDATION_FAILED);
+    const response = error.getResponse();
+    let message = error.message;
+    let details: string[] | undefined;
+    if (typeof response === 'object' && response !== null && 'message' in response) {
+      const m = (response).message;
+      if (Array.isArray(m)) {
+        details = m.map(String);
+        message = details[0] ?? message;
+      } else if (typeof m === 'string') {
+        message = m;
+      }
+    }
+    return { error: new AppError(code, message, { details }), unexpected: status >= 500 };
+  }
+  if (isBodyParserError(error)) {
+    const status = error.status ?? error.statusCode ?? 400;
+    if (status === 413)
+      return { error: AppError.tooLarge('Request body is too large'), unexpected: false };
+    return {
+      error: AppError.validation(
+        error.type === 'entity.parse.failed' ? 'Malformed JSON body' : error.message,
+      ),
+      unexpected: false,
+    };
+  }
+  return { error: new AppError(ErrorCode.INTERNAL, 'Internal server error'), unexpected: true };
+}

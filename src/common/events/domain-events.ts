@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+
+/** In-process events between modules; listeners are awaited so effects are done when publish returns. */
+export interface DomainEventMap {
+  'device.registered': { userId: string; deviceId: string };
+  'device.revoked': { userId: string; deviceId: string };
+}
+
+type Listener<E extends keyof DomainEventMap> = (
+  payload: DomainEventMap[E],
+) => Promise<void> | void;
+
+@Injectable()
+export class DomainEvents {
+  private readonly listeners = new Map<keyof DomainEventMap, Listener<keyof DomainEventMap>[]>();
+
+  on<E extends keyof DomainEventMap>(event: E, listener: Listener<E>): void {
+    const list = this.listeners.get(event) ?? [];
+    list.push(listener as Listener<keyof DomainEventMap>);
+    this.listeners.set(event, list);
+  }
+
+  async publish<E extends keyof DomainEventMap>(
+    event: E,
+    payload: DomainEventMap[E],
+  ): Promise<void> {
+    for (const listener of this.listeners.get(event) ?? []) await listener(payload);
+  }
+}

@@ -1,0 +1,126 @@
+import { Logger } from '@nestjs/common';
+import {
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Gauge } from 'prom-client';
+import type { Server, Socket } from 'socket.io';
+import { AccessTokenVerifier, type AuthContext } from '../auth/auth-context';
+import { AppError, toAppError } from '../errors';
+import { LifecycleState } from '../health/lifecycle.state';
+import { MetricsRegistry } from '../metrics/metrics.registry';
+import { validateDto } from '../validation/validate';
+import { RealtimeEmitter } from './realtime.emitter';
+import { SocketLifecycle } from './socket-lifecycle';
+import { deviceRoom, userRoom } from './rooms';
+import { SocketEventRegistry, type SocketContext } from './socket-event.registry';
+import type { AckResponse } from './socket-events';
+
+type Ack = (response: AckResponse) => void;
+
+interface SocketData {
+  auth?: AuthContext;
+}
+
+function tokenOf(socket: Socket): string | undefined {
+  const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+  if (typeof auth?.token === 'string') return auth.token;
+  const header = socket.handshake.headers.authorization;
+  if (typeof header === 'string' && header.startsWith('Bearer ')) return header.slice(7);
+  return undefined;
+}
+
+/**
+ * The realtime entry point: authenticates the handshake, joins the user and device rooms,
+ * and dispatches every client event through the registry so that each one is validated
+ * and answered with an ack, and no input can throw out of a socket handler.
+ */
+@WebSocketGateway()
+export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger('Realtime');
+  private readonly connections: Gauge;
+
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    private readonly registry: SocketEventRegistry,
+    private readonly emitter: RealtimeEmitter,
+    private readonly lifecycle: SocketLifecycle,
+    private readonly state: LifecycleState,
+    metrics: MetricsRegistry,
+  ) {
+    this.connections = metrics.gauge('parley_socket_connections', 'Connected Socket.IO clients');
+  }
+
+  afterInit(server: Server): void {
+    this.emitter.attach(server);
+    server.use((socket, next) => {
+      if (this.state.isDraining) {
+        next(new Error('SERVICE_UNAVAILABLE'));
+        return;
+      }
+      const token = tokenOf(socket);
+      if (!token) {
+        next(new Error('UNAUTHORIZED'));
+        return;
+      }
+      this.verifier.verify(token).then(
+        (auth) => {
+          (socket.data as SocketData).auth = auth;
+          next();
+        },
+        () => next(new Error('UNAUTHORIZED')),
+      );
+    });
+  }
+
+  async handleConnection(socket: Socket): Promise<void> {
+    const auth = (socket.data as SocketData).auth;
+    if (!auth) {
+      socket.disconnect(true);
+      return;
+    }
+    this.connections.inc();
+    await socket.join([userRoom(auth.userId), deviceRoom(auth.deviceId)]);
+    const ctx: SocketContext = { ...auth, socket };
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      void this.dispatch(ctx, event, args);
+    });
+    this.lifecycle.connected(ctx);
+  }
+
+  handleDisconnect(socket: Socket): void {
+    const auth = (socket.data as SocketData).auth;
+    if (!auth) return;
+    this.connections.dec();
+    this.lifecycle.disconnected({ ...auth, socket });
+  }
+
+  private async dispatch(ctx: SocketContext, event: unknown, args: unknown[]): Promise<void> {
+    const last = args.length ? args[args.length - 1] : undefined;
+    const ack: Ack | undefined = typeof last === 'function' ? (last as Ack) : undefined;
+    const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
+    const definition = typeof event === 'string' ? this.registry.get(event) : undefined;
+    if (!definition) {
+      ack?.({
+        ok: false,
+        error: AppError.validation(
+          `Unknown event ${JSON.stringify(String(event)).slice(0, 80)}`,
+        ).toBody(),
+      });
+      return;
+    }
+    try {
+      let input: object = {};
+      if (definition.parse) input = definition.parse(payload);
+      else if (definition.dto) input = validateDto(definition.dto, payload ?? {});
+      const result = await definition.handler(ctx, input);
+      ack?.({ ok: true, ...(result ?? {}) });
+    } catch (thrown) {
+      const { error, unexpected } = toAppError(thrown);
+      if (unexpected) this.logger.error({ err: thrown, event }, 'socket handler failed');
+      ack?.({ ok: false, error: error.toBody() });
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentAuth, type AuthContext } from '../../common/auth/auth-context';
+import { Public } from '../../common/auth/public.decorator';
+import { UuidParamPipe } from '../../common/validation/uuid-param.pipe';
+import { AuthService, type Session } from './auth.service';
+import {
+  DeviceResponseDto,
+  OtpSentResponseDto,
+  RefreshDto,
+  RequestOtpDto,
+  SessionResponseDto,
+  VerifyOtpDto,
+} from './dto/auth.dto';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('otp')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: OtpSentResponseDto })
+  requestOtp(@Body() dto: RequestOtpDto): Promise<{ expiresInSec: number }> {
+    return this.auth.requestOtp(dto.phone);
+  }
+
+  @Public()
+  @Post('verify')
+  @HttpCode(200)
+  @ApiOkResponse({ type: SessionResponseDto })
+  verify(@Body() dto: VerifyOtpDto): Promise<Session> {
+    return this.auth.verifyOtp(dto);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOkResponse({ type: SessionResponseDto })
+  refresh(@Body() dto: RefreshDto): Promise<Session> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  @ApiBearerAuth()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async logout(@CurrentAuth() auth: AuthContext): Promise<void> {
+    await this.auth.logout(auth);
+  }
+}
+
+@ApiTags('auth')
+@ApiBearerAuth()
+@Controller('devices')
+export class DevicesController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Get()
+  @ApiOkResponse({ type: [DeviceResponseDto] })
+  async list(@CurrentAuth() auth: AuthContext): Promise<DeviceResponseDto[]> {
+    const devices = await this.auth.listDevices(auth.userId);
+    return devices.map((d) => ({
+      id: d.id,
+      name: d.name,
+      platform: d.platform,
+      createdAt: d.createdAt.toISOString(),
+      lastActiveAt: d.lastActiveAt.toISOString(),
+      current: d.id === auth.deviceId,
+    }));
+  }
+
+  @Delete(':deviceId')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async remove(
+    @CurrentAuth() auth: AuthContext,
+    @Param('deviceId', UuidParamPipe) deviceId: string,
+  ): Promise<void> {
+    await this.auth.removeDevice(auth, deviceId);
+  }
+}

@@ -1,0 +1,51 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { AccessTokenVerifier } from '../../common/auth/auth-context';
+import { AppConfig } from '../../common/config/app-config';
+import { UsersModule } from '../users/users.module';
+import { AuthPostgresRepository } from './adapters/postgres/auth.postgres.repository';
+import { SmsLogSender } from './adapters/log/sms.log.sender';
+import { SmsWebhookSender } from './adapters/webhook/sms.webhook.sender';
+import { AuthController, DevicesController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { JwtStrategy } from './jwt.strategy';
+import { OtpService } from './otp.service';
+import { AuthRepository } from './ports/auth.repository';
+import { SmsSender } from './ports/sms.sender';
+import { TokenService } from './token.service';
+
+@Module({
+  imports: [
+    UsersModule,
+    PassportModule,
+    JwtModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        secret: config.auth.jwtSecret,
+        signOptions: { algorithm: 'HS256', issuer: 'parley' },
+        verifyOptions: { algorithms: ['HS256'], issuer: 'parley' },
+      }),
+    }),
+  ],
+  controllers: [AuthController, DevicesController],
+  providers: [
+    AuthService,
+    OtpService,
+    TokenService,
+    JwtStrategy,
+    { provide: AccessTokenVerifier, useExisting: AuthService },
+    { provide: AuthRepository, useClass: AuthPostgresRepository },
+    {
+      provide: SmsSender,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): SmsSender =>
+        config.sms.driver === 'webhook' ? new SmsWebhookSender(config) : new SmsLogSender(),
+    },
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+  ],
+  exports: [AccessTokenVerifier, AuthService, AuthRepository],
+})
+export class AuthModule {}

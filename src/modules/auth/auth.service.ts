@@ -1,0 +1,128 @@
+import { Injectable } from '@nestjs/common';
+import { uuidv7 } from 'uuidv7';
+import { AccessTokenVerifier, type AuthContext } from '../../common/auth/auth-context';
+import { AppError } from '../../common/errors';
+import { DomainEvents } from '../../common/events/domain-events';
+import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
+import { UsersService } from '../users/users.service';
+import type { Device, Platform, RevokeReason } from './domain/device';
+import { OtpService } from './otp.service';
+import { AuthRepository } from './ports/auth.repository';
+import { hashToken, TokenService } from './token.service';
+
+export interface Session {
+  accessToken: string;
+  refreshToken: string;
+  expiresInSec: number;
+  userId: string;
+  deviceId: string;
+  isNewUser: boolean;
+}
+
+@Injectable()
+export class AuthService extends AccessTokenVerifier {
+  constructor(
+    private readonly repo: AuthRepository,
+    private readonly otp: OtpService,
+    private readonly tokens: TokenService,
+    private readonly users: UsersService,
+    private readonly events: DomainEvents,
+    private readonly realtime: RealtimeEmitter,
+  ) {
+    super();
+  }
+
+  requestOtp(phone: string): Promise<{ expiresInSec: number }> {
+    return this.otp.issue(phone);
+  }
+
+  async verifyOtp(input: {
+    phone: string;
+    code: string;
+    deviceName?: string;
+    platform?: Platform;
+  }): Promise<Session> {
+    await this.otp.verify(input.phone, input.code);
+    const { user, created } = await this.users.findOrCreateByPhone(input.phone);
+    const device = await this.repo.createDevice({
+      id: uuidv7(),
+      userId: user.id,
+      name: input.deviceName ?? '',
+      platform: input.platform ?? 'web',
+    });
+    await this.events.publish('device.registered', { userId: user.id, deviceId: device.id });
+    return this.openSession({ userId: user.id, deviceId: device.id }, created);
+  }
+
+  async refresh(refreshToken: string): Promise<Session> {
+    const next = this.tokens.newRefreshToken();
+    const outcome = await this.repo.rotateRefreshToken(
+      hashToken(refreshToken),
+      next.hash,
+      next.expiresAt,
+    );
+    if (outcome.status === 'reused') {
+      // A retired token coming back means it leaked: end the whole device session.
+      await this.revoke(outcome.deviceId, 'token_reuse');
+      throw AppError.unauthorized('Refresh token reuse detected; the session was revoked');
+    }
+    if (outcome.status !== 'rotated')
+      throw AppError.unauthorized('Invalid or expired refresh token');
+    const device = await this.repo.findDevice(outcome.deviceId);
+    if (!device || device.revokedAt) throw AppError.unauthorized('Session revoked');
+    await this.repo.touchDevice(device.id, new Date());
+    return {
+      accessToken: this.tokens.signAccess({ userId: device.userId, deviceId: device.id }),
+      refreshToken: next.token,
+      expiresInSec: this.tokens.accessTtlSec,
+      userId: device.userId,
+      deviceId: device.id,
+      isNewUser: false,
+    };
+  }
+
+  async logout(auth: AuthContext): Promise<void> {
+    await this.revoke(auth.deviceId, 'logout');
+  }
+
+  listDevices(userId: string): Promise<Device[]> {
+    return this.repo.listDevices(userId);
+  }
+
+  async removeDevice(auth: AuthContext, deviceId: string): Promise<void> {
+    const device = await this.repo.findDevice(deviceId);
+    if (!device || device.userId !== auth.userId || device.revokedAt)
+      throw AppError.notFound('Device');
+    await this.revoke(deviceId, 'device_removed');
+  }
+
+  /** Resolves an access token to its caller, refusing revoked devices at once. */
+  async verify(token: string): Promise<AuthContext> {
+    const auth = this.tokens.verifyAccess(token);
+    const device = await this.repo.findDevice(auth.deviceId);
+    if (!device || device.revokedAt || device.userId !== auth.userId) {
+      throw AppError.unauthorized('Session revoked');
+    }
+    return auth;
+  }
+
+  private async openSession(auth: AuthContext, isNewUser: boolean): Promise<Session> {
+    const refresh = this.tokens.newRefreshToken();
+    await this.repo.storeRefreshToken(refresh.hash, auth.deviceId, refresh.expiresAt);
+    return {
+      accessToken: this.tokens.signAccess(auth),
+      refreshToken: refresh.token,
+      expiresInSec: this.tokens.accessTtlSec,
+      userId: auth.userId,
+      deviceId: auth.deviceId,
+      isNewUser,
+    };
+  }
+
+  private async revoke(deviceId: string, reason: RevokeReason): Promise<void> {
+    const device = await this.repo.findDevice(deviceId);
+    await this.repo.revokeDevice(deviceId, reason);
+    this.realtime.disconnectDevice(deviceId, reason);
+    if (device) await this.events.publish('device.revoked', { userId: device.userId, deviceId });
+  }
+}

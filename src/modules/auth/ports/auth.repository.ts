@@ -1,0 +1,47 @@
+import type { Device, Platform, RevokeReason } from '../domain/device';
+
+export interface OtpRecord {
+  id: string;
+  codeHash: string;
+  attempts: number;
+  expiresAt: Date;
+}
+
+export type RotationOutcome =
+  | { status: 'rotated'; deviceId: string }
+  | { status: 'reused'; deviceId: string }
+  | { status: 'invalid' };
+
+/** Storage of OTP codes, devices and refresh tokens. */
+export abstract class AuthRepository {
+  abstract createOtp(id: string, phone: string, codeHash: string, expiresAt: Date): Promise<void>;
+  /** Creation times of the codes issued to a phone since `since`, oldest first. */
+  abstract otpIssuedSince(phone: string, since: Date): Promise<Date[]>;
+  /** The newest code of a phone that is neither consumed nor expired. */
+  abstract latestLiveOtp(phone: string, now: Date): Promise<OtpRecord | null>;
+  abstract recordFailedAttempt(id: string): Promise<void>;
+  /** Marks a code used; false when another request consumed it first. */
+  abstract consumeOtp(id: string): Promise<boolean>;
+  abstract deleteOtpsExpiredBefore(before: Date): Promise<number>;
+
+  abstract createDevice(device: {
+    id: string;
+    userId: string;
+    name: string;
+    platform: Platform;
+  }): Promise<Device>;
+  abstract findDevice(id: string): Promise<Device | null>;
+  abstract listDevices(userId: string): Promise<Device[]>;
+  /** Revokes a device and drops its refresh tokens; false if it was already revoked. */
+  abstract revokeDevice(id: string, reason: RevokeReason): Promise<boolean>;
+  abstract touchDevice(id: string, at: Date): Promise<void>;
+
+  abstract storeRefreshToken(hash: string, deviceId: string, expiresAt: Date): Promise<void>;
+  /** Atomically retires `oldHash` and stores `newHash`; reports reuse of a retired token. */
+  abstract rotateRefreshToken(
+    oldHash: string,
+    newHash: string,
+    expiresAt: Date,
+  ): Promise<RotationOutcome>;
+  abstract deleteExpiredRefreshTokens(before: Date): Promise<number>;
+}

@@ -1,0 +1,153 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../../../../common/database/db';
+import type { LastSeenPrivacy, User } from '../../domain/user';
+import {
+  UserRepository,
+  type PrivacySettings,
+  type ProfilePatch,
+  type RegisteredContact,
+} from '../../ports/user.repository';
+
+interface UserRow {
+  id: string;
+  phone: string;
+  display_name: string;
+  about: string;
+  last_seen_privacy: LastSeenPrivacy;
+  read_receipts: boolean;
+  last_seen_at: Date | null;
+  created_at: Date;
+}
+
+const columns =
+  'id, phone, display_name, about, last_seen_privacy, read_receipts, last_seen_at, created_at';
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    phone: row.phone,
+    displayName: row.display_name,
+    about: row.about,
+    lastSeenPrivacy: row.last_seen_privacy,
+    readReceipts: row.read_receipts,
+    lastSeenAt: row.last_seen_at,
+    createdAt: row.created_at,
+  };
+}
+
+@Injectable()
+export class UserPostgresRepository extends UserRepository {
+  constructor(private readonly db: Db) {
+    super();
+  }
+
+  async findOrCreateByPhone(id: string, phone: string): Promise<{ user: User; created: boolean }> {
+    const inserted = await this.db.query<UserRow>(
+      `INSERT INTO users (id, phone) VALUES ($1, $2) ON CONFLICT (phone) DO NOTHING RETURNING ${columns}`,
+      [id, phone],
+    );
+    if (inserted[0]) return { user: toUser(inserted[0]), created: true };
+    const [row] = await this.db.query<UserRow>(`SELECT ${columns} FROM users WHERE phone = $1`, [
+      phone,
+    ]);
+    if (!row) throw new Error('user vanished during sign-in');
+    return { user: toUser(row), created: false };
+  }
+
+  async findById(id: string): Promise<User | null> {
+    const [row] = await this.db.query<UserRow>(`SELECT ${columns} FROM users WHERE id = $1`, [id]);
+    return row ? toUser(row) : null;
+  }
+
+  async findManyByIds(ids: readonly string[]): Promise<User[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.query<UserRow>(
+      `SELECT ${columns} FROM users WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return rows.map(toUser);
+  }
+
+  async updateProfile(id: string, patch: ProfilePatch): Promise<User | null> {
+    const [row] = await this.db.query<UserRow>(
+      `UPDATE users SET display_name = COALESCE($2, display_name), about = COALESCE($3, about),
+         updated_at = now() WHERE id = $1 RETURNING ${columns}`,
+      [id, patch.displayName ?? null, patch.about ?? null],
+    );
+    return row ? toUser(row) : null;
+  }
+
+  async updatePrivacy(id: string, privacy: PrivacySettings): Promise<User | null> {
+    const [row] = await this.db.query<UserRow>(
+      `UPDATE users SET last_seen_privacy = $2, read_receipts = $3, updated_at = now()
+         WHERE id = $1 RETURNING ${columns}`,
+      [id, privacy.lastSeen, privacy.readReceipts],
+    );
+    return row ? toUser(row) : null;
+  }
+
+  async setLastSeen(id: string, at: Date): Promise<void> {
+    await this.db.query(`UPDATE users SET last_seen_at = $2 WHERE id = $1`, [id, at]);
+  }
+
+  async replaceContacts(ownerId: string, phones: readonly string[]): Promise<RegisteredContact[]> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(`DELETE FROM contacts WHERE owner_id = $1`, [ownerId]);
+      if (phones.length) {
+        await tx.query(
+          `INSERT INTO contacts (owner_id, phone) SELECT $1, p FROM unnest($2::text[]) AS p
+             ON CONFLICT DO NOTHING`,
+          [ownerId, [...new Set(phones)]],
+        );
+      }
+    });
+    return this.listContacts(ownerId);
+  }
+
+  async listContacts(ownerId: string): Promise<RegisteredContact[]> {
+    const rows = await this.db.query<{ id: string; phone: string; display_name: string }>(
+      `SELECT u.id, u.phone, u.display_name FROM contacts c JOIN users u ON u.phone = c.phone
+        WHERE c.owner_id = $1 AND u.id <> $1 ORDER BY u.display_name, u.phone`,
+      [ownerId],
+    );
+    return rows.map((r) => ({ userId: r.id, phone: r.phone, displayName: r.display_name }));
+  }
+
+  async hasInContacts(ownerId: string, otherId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM contacts c JOIN users u ON u.phone = c.phone WHERE c.owner_id = $1 AND u.id = $2`,
+      [ownerId, otherId],
+    );
+    return rows.length > 0;
+  }
+
+  async block(blockerId: string, blockedId: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [blockerId, blockedId],
+    );
+  }
+
+  async unblock(blockerId: string, blockedId: string): Promise<void> {
+    await this.db.query(`DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2`, [
+      blockerId,
+      blockedId,
+    ]);
+  }
+
+  async isBlocked(blockerId: string, blockedId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2`,
+      [blockerId, blockedId],
+    );
+    return rows.length > 0;
+  }
+
+  async listBlocked(blockerId: string): Promise<string[]> {
+    const rows = await this.db.query<{ blocked_id: string }>(
+      `SELECT blocked_id FROM blocks WHERE blocker_id = $1 ORDER BY created_at`,
+      [blockerId],
+    );
+    return rows.map((r) => r.blocked_id);
+  }
+}

@@ -1,0 +1,15 @@
+export type LastSeenPrivacy = 'everyone' | 'contacts' | 'nobody';
+
+export interface User {
+  id: string;
+  phone: string;
+  displayName: string;
+  about: string;
+  lastSeenPrivacy: LastSeenPrivacy;
+  readReceipts: boolean;
+  lastSeenAt: Date | null;
+  createdAt: Date;
+}
+
+/** E.164: a plus, a non-zero country digit, at most 15 digits in all. */
+export const E164 = /^\+[1-9]\d{6,14}$/;

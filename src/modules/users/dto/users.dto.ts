@@ -1,0 +1,67 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
+import { E164 } from '../domain/user';
+
+export class UpdateProfileDto {
+  @ApiPropertyOptional({ maxLength: 64 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  displayName?: string;
+
+  @ApiPropertyOptional({ maxLength: 256 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  about?: string;
+}
+
+export class UpdatePrivacyDto {
+  @ApiProperty({ enum: ['everyone', 'contacts', 'nobody'] })
+  @IsIn(['everyone', 'contacts', 'nobody'])
+  lastSeen!: 'everyone' | 'contacts' | 'nobody';
+
+  @ApiProperty()
+  @IsBoolean()
+  readReceipts!: boolean;
+}
+
+export class ReplaceContactsDto {
+  @ApiProperty({ type: [String], example: ['+14155550101'], maxItems: 5000 })
+  @IsArray()
+  @ArrayMaxSize(5000)
+  @Matches(E164, { each: true, message: 'each phone must be in E.164 format, e.g. +14155550101' })
+  phones!: string[];
+}
+
+export class ProfileResponseDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() displayName!: string;
+  @ApiProperty() about!: string;
+}
+
+export class PrivacyResponseDto {
+  @ApiProperty({ enum: ['everyone', 'contacts', 'nobody'] }) lastSeen!: string;
+  @ApiProperty() readReceipts!: boolean;
+}
+
+export class OwnProfileResponseDto extends ProfileResponseDto {
+  @ApiProperty() phone!: string;
+  @ApiProperty({ type: PrivacyResponseDto }) privacy!: PrivacyResponseDto;
+  @ApiProperty() createdAt!: string;
+}
+
+export class ContactResponseDto {
+  @ApiProperty() userId!: string;
+  @ApiProperty() phone!: string;
+  @ApiProperty() displayName!: string;
+}

@@ -1,0 +1,43 @@
+import type { LastSeenPrivacy, User } from '../domain/user';
+
+export interface ProfilePatch {
+  displayName?: string;
+  about?: string;
+}
+
+export interface PrivacySettings {
+  lastSeen: LastSeenPrivacy;
+  readReceipts: boolean;
+}
+
+export interface RegisteredContact {
+  userId: string;
+  phone: string;
+  displayName: string;
+}
+
+/** Storage of users, their contacts and blocks. */
+export abstract class UserRepository {
+  /** Returns the user with that phone, creating it if new. */
+  abstract findOrCreateByPhone(
+    id: string,
+    phone: string,
+  ): Promise<{ user: User; created: boolean }>;
+  abstract findById(id: string): Promise<User | null>;
+  abstract findManyByIds(ids: readonly string[]): Promise<User[]>;
+  abstract updateProfile(id: string, patch: ProfilePatch): Promise<User | null>;
+  abstract updatePrivacy(id: string, privacy: PrivacySettings): Promise<User | null>;
+  abstract setLastSeen(id: string, at: Date): Promise<void>;
+  /** Replaces the owner's address book and returns the registered users among it. */
+  abstract replaceContacts(
+    ownerId: string,
+    phones: readonly string[],
+  ): Promise<RegisteredContact[]>;
+  abstract listContacts(ownerId: string): Promise<RegisteredContact[]>;
+  /** Whether `ownerId` has `otherId`'s phone in their contacts. */
+  abstract hasInContacts(ownerId: string, otherId: string): Promise<boolean>;
+  abstract block(blockerId: string, blockedId: string): Promise<void>;
+  abstract unblock(blockerId: string, blockedId: string): Promise<void>;
+  abstract isBlocked(blockerId: string, blockedId: string): Promise<boolean>;
+  abstract listBlocked(blockerId: string): Promise<string[]>;
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { UserPostgresRepository } from './adapters/postgres/user.postgres.repository';
+import { UserRepository } from './ports/user.repository';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+@Module({
+  controllers: [UsersController],
+  providers: [UsersService, { provide: UserRepository, useClass: UserPostgresRepository }],
+  exports: [UsersService],
+})
+export class UsersModule {}

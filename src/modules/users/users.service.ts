@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { uuidv7 } from 'uuidv7';
+import { AppError } from '../../common/errors';
+import type { User } from './domain/user';
+import {
+  UserRepository,
+  type PrivacySettings,
+  type ProfilePatch,
+  type RegisteredContact,
+} from './ports/user.repository';
+
+export interface PublicProfile {
+  id: string;
+  displayName: string;
+  about: string;
+}
+
+export interface OwnProfile extends PublicProfile {
+  phone: string;
+  privacy: PrivacySettings;
+  createdAt: string;
+}
+
+export function toOwnProfile(user: User): OwnProfile {
+  return {
+    id: user.id,
+    phone: user.phone,
+    displayName: user.displayName,
+    about: user.about,
+    privacy: { lastSeen: user.lastSeenPrivacy, readReceipts: user.readReceipts },
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class UsersService {
+  constructor(private readonly users: UserRepository) {}
+
+  findOrCreateByPhone(phone: string): Promise<{ user: User; created: boolean }> {
+    return this.users.findOrCreateByPhone(uuidv7(), phone);
+  }
+
+  async get(id: string): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw AppError.notFound('User');
+    return user;
+  }
+
+  findMany(ids: readonly string[]): Promise<User[]> {
+    return this.users.findManyByIds(ids);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.users.findById(id)) !== null;
+  }
+
+  async updateProfile(id: string, patch: ProfilePatch): Promise<User> {
+    const user = await this.users.updateProfile(id, patch);
+    if (!user) throw AppError.notFound('User');
+    return user;
+  }
+
+  async updatePrivacy(id: string, privacy: PrivacySettings): Promise<User> {
+    const user = await this.users.updatePrivacy(id, privacy);
+    if (!user) throw AppError.notFound('User');
+    return user;
+  }
+
+  setLastSeen(id: string, at: Date): Promise<void> {
+    return this.users.setLastSeen(id, at);
+  }
+
+  replaceContacts(ownerId: string, phones: readonly string[]): Promise<RegisteredContact[]> {
+    return this.users.replaceContacts(ownerId, phones);
+  }
+
+  listContacts(ownerId: string): Promise<RegisteredContact[]> {
+    return this.users.listContacts(ownerId);
+  }
+
+  hasInContacts(ownerId: string, otherId: string): Promise<boolean> {
+    return this.users.hasInContacts(ownerId, otherId);
+  }
+
+  async block(blockerId: string, blockedId: string): Promise<void> {
+    if (blockerId === blockedId) throw AppError.validation('You cannot block yourself');
+    await this.get(blockedId);
+    await this.users.block(blockerId, blockedId);
+  }
+
+  async unblock(blockerId: string, blockedId: string): Promise<void> {
+    await this.get(blockedId);
+    await this.users.unblock(blockerId, blockedId);
+  }
+
+  isBlocked(blockerId: string, blockedId: string): Promise<boolean> {
+    return this.users.isBlocked(blockerId, blockedId);
+  }
+
+  listBlocked(blockerId: string): Promise<string[]> {
+    return this.users.listBlocked(blockerId);
+  }
+}
