@@ -1,7 +1,8 @@
 import { Identity1764000000000 } from './1764000000000-identity';
+import { Messaging1764000001000 } from './1764000001000-messaging';
 
 /**
  * Every migration, in order. `npm run migration:create -- <Name>` writes a new file;
  * add its class here. Migrations are hand-written SQL, reviewed like code.
  */
-export const allMigrations = [Identity1764000000000];
+export const allMigrations = [Identity1764000000000, Messaging1764000001000];

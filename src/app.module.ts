@@ -11,6 +11,9 @@ import { RealtimeModule } from './common/realtime/realtime.module';
 import { RedisModule } from './common/redis/redis.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { UsersModule } from './modules/users/users.module';
+import { ChatModule } from './modules/chat/chat.module';
+import { QueueModule } from './common/queue/queue.module';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 
 @Module({})
 export class AppModule {
@@ -24,12 +27,15 @@ export class AppModule {
         EmbeddedPostgresModule,
         DatabaseModule,
         RedisModule,
+        RateLimitModule,
+        QueueModule,
         EventsModule,
         HealthModule,
         RealtimeModule,
         RealtimeGatewayModule,
         AuthModule,
         UsersModule,
+        ChatModule,
       ],
     };
   }

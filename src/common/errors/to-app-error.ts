@@ -36,7 +36,7 @@ export function toAppError(error: unknown): { error: AppError; unexpected: boole
     let message = error.message;
     let details: string[] | undefined;
     if (typeof response === 'object' && response !== null && 'message' in response) {
-      const m = (response).message;
+      const m = response.message;
       if (Array.isArray(m)) {
         details = m.map(String);
         message = details[0] ?? message;

@@ -4,6 +4,11 @@ import { Injectable } from '@nestjs/common';
 export interface DomainEventMap {
   'device.registered': { userId: string; deviceId: string };
   'device.revoked': { userId: string; deviceId: string };
+  'user.privacy.changed': {
+    userId: string;
+    readReceipts: boolean;
+    lastSeen: 'everyone' | 'contacts' | 'nobody';
+  };
 }
 
 type Listener<E extends keyof DomainEventMap> = (

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from 'uuidv7';
 import { AppError } from '../../common/errors';
+import { DomainEvents } from '../../common/events/domain-events';
 import type { User } from './domain/user';
 import {
   UserRepository,
@@ -34,7 +35,10 @@ export function toOwnProfile(user: User): OwnProfile {
 
 @Injectable()
 export class UsersService {
-  constructor(private readonly users: UserRepository) {}
+  constructor(
+    private readonly users: UserRepository,
+    private readonly events: DomainEvents,
+  ) {}
 
   findOrCreateByPhone(phone: string): Promise<{ user: User; created: boolean }> {
     return this.users.findOrCreateByPhone(uuidv7(), phone);
@@ -63,6 +67,11 @@ export class UsersService {
   async updatePrivacy(id: string, privacy: PrivacySettings): Promise<User> {
     const user = await this.users.updatePrivacy(id, privacy);
     if (!user) throw AppError.notFound('User');
+    await this.events.publish('user.privacy.changed', {
+      userId: id,
+      readReceipts: user.readReceipts,
+      lastSeen: user.lastSeenPrivacy,
+    });
     return user;
   }
 

@@ -1,0 +1,297 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig, type EnvironmentSource } from './app-config';
+
+const SECRET = 'a-production-secret-of-at-least-32-chars';
+
+describe('loadConfig', () => {
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'parley-config-'));
+  });
+  afterEach(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const load = (env: EnvironmentSource = {}) => loadConfig({ DATA_DIR: dataDir, ...env });
+
+  /** The ConfigError thrown for the settings; fails the test if none is thrown. */
+  const configError = (env: EnvironmentSource): ConfigError => {
+    try {
+      load(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+  };
+
+  const expectRefused = (env: EnvironmentSource, setting: string) => {
+    const error = configError(env);
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toContain(setting);
+    expect(error.problems.some((p) => p.startsWith(`${setting}:`))).toBe(true);
+  };
+
+  describe('defaults', () => {
+    it('fills in every setting', () => {
+      const config = load();
+      expect(config.env).toBe('development');
+      expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', corsOrigin: '*' });
+      expect(config.dataDir).toBe(resolve(dataDir));
+      expect(config.logLevel).toBe('info');
+      expect(config.role).toBe('all');
+      expect(config.database).toEqual({
+        url: undefined,
+        poolSize: 10,
+        runMigrations: true,
+        embeddedMaxConnections: 8,
+      });
+      expect(config.redis).toEqual({ url: undefined });
+      expect(config.auth).toEqual({
+        jwtSecret: expect.any(String),
+        accessTtlSec: 900,
+        refreshTtlDays: 30,
+        testOtp: undefined,
+        otpTtlSec: 300,
+        otpMaxAttempts: 5,
+        otpMaxPerWindow: 3,
+        otpWindowSec: 900,
+      });
+      expect(config.sms).toEqual({ driver: 'log', webhookUrl: undefined });
+      expect(config.messages).toEqual({
+        rateLimitPerMinute: 100,
+        retentionDays: 30,
+        syncDefaultLimit: 100,
+        syncMaxLimit: 500,
+      });
+      expect(config.realtime).toEqual({ maxPayloadBytes: 1024 * 1024 });
+      expect(config.shutdownGraceMs).toBe(10000);
+      expect(config.embeddedDatabase).toBe(true);
+      expect(config.runsApi).toBe(true);
+      expect(config.runsWorkers).toBe(true);
+    });
+
+    it('treats empty values as unset', () => {
+      const config = load({ PORT: '', LOG_LEVEL: '', DATABASE_URL: '', AUTH_TEST_OTP: '' });
+      expect(config.http.port).toBe(3000);
+      expect(config.logLevel).toBe('info');
+      expect(config.database.url).toBeUndefined();
+      expect(config.auth.testOtp).toBeUndefined();
+    });
+
+    it('ignores variables it does not know', () => {
+      expect(() => load({ PATH: '/usr/bin', HOME: '/home/x', SOMETHING_ELSE: '1' })).not.toThrow();
+    });
+  });
+
+  describe('explicit values', () => {
+    it('reads and converts each setting', () => {
+      const config = load({
+        NODE_ENV: 'test',
+        PORT: '8080',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'debug',
+        APP_ROLE: 'api',
+        DATABASE_URL: 'postgresql://user:pw@db.example:5432/parley',
+        DATABASE_POOL_SIZE: '25',
+        DATABASE_RUN_MIGRATIONS: 'false',
+        REDIS_URL: 'rediss://cache.example:6380',
+        JWT_SECRET: SECRET,
+        JWT_ACCESS_TTL_SEC: '60',
+        AUTH_TEST_OTP: '123456',
+        OTP_MAX_PER_WINDOW: '0',
+        MESSAGE_RATE_LIMIT_PER_MINUTE: '0',
+        SYNC_DEFAULT_LIMIT: '50',
+        SYNC_MAX_LIMIT: '50',
+        CORS_ORIGIN: 'https://a.example,https://b.example',
+      });
+      expect(config.env).toBe('test');
+      expect(config.http).toEqual({
+        port: 8080,
+        host: '127.0.0.1',
+        corsOrigin: 'https://a.example,https://b.example',
+      });
+      expect(config.logLevel).toBe('debug');
+      expect(config.database).toMatchObject({
+        url: 'postgresql://user:pw@db.example:5432/parley',
+        poolSize: 25,
+        runMigrations: false,
+      });
+      expect(config.embeddedDatabase).toBe(false);
+      expect(config.redis.url).toBe('rediss://cache.example:6380');
+      expect(config.auth).toMatchObject({
+        jwtSecret: SECRET,
+        accessTtlSec: 60,
+        testOtp: '123456',
+        otpMaxPerWindow: 0,
+      });
+      expect(config.messages).toMatchObject({
+        rateLimitPerMinute: 0,
+        syncDefaultLimit: 50,
+        syncMaxLimit: 50,
+      });
+      expect(config.runsApi).toBe(true);
+      expect(config.runsWorkers).toBe(false);
+    });
+
+    it('accepts the spellings of a boolean', () => {
+      for (const [raw, value] of [
+        ['true', true],
+        ['1', true],
+        ['yes', true],
+        ['false', false],
+        ['0', false],
+        ['no', false],
+      ] as const) {
+        expect(load({ DATABASE_RUN_MIGRATIONS: raw }).database.runMigrations).toBe(value);
+      }
+      expectRefused({ DATABASE_RUN_MIGRATIONS: 'maybe' }, 'DATABASE_RUN_MIGRATIONS');
+    });
+
+    it('knows which roles run the API and the workers', () => {
+      expect(load({ APP_ROLE: 'worker' })).toMatchObject({ runsApi: false, runsWorkers: true });
+      expect(load({ APP_ROLE: 'api' })).toMatchObject({ runsApi: true, runsWorkers: false });
+      expectRefused({ APP_ROLE: 'both' }, 'APP_ROLE');
+    });
+
+    it('accepts port 0 (any free port) and 65535', () => {
+      expect(load({ PORT: '0' }).http.port).toBe(0);
+      expect(load({ PORT: '65535' }).http.port).toBe(65535);
+    });
+  });
+
+  describe('bad values name the setting', () => {
+    it.each(['abc', '-1', '65536', '3000.5', 'true'])('PORT=%s', (port) => {
+      expectRefused({ PORT: port }, 'PORT');
+    });
+
+    it.each(['verbose', 'INFO', 'none'])('LOG_LEVEL=%s', (level) => {
+      expectRefused({ LOG_LEVEL: level }, 'LOG_LEVEL');
+    });
+
+    it.each(['not a url', 'mysql://user@host/db', 'http://localhost:5432/db', 'localhost:5432'])(
+      'DATABASE_URL=%s',
+      (url) => {
+        expectRefused({ DATABASE_URL: url }, 'DATABASE_URL');
+      },
+    );
+
+    it('REDIS_URL must be a redis URL', () => {
+      expectRefused({ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL');
+    });
+
+    it('other numeric settings are range-checked', () => {
+      expectRefused({ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE');
+      expectRefused({ JWT_ACCESS_TTL_SEC: '10' }, 'JWT_ACCESS_TTL_SEC');
+      expectRefused({ MESSAGE_RATE_LIMIT_PER_MINUTE: '-5' }, 'MESSAGE_RATE_LIMIT_PER_MINUTE');
+      expectRefused({ SOCKET_MAX_PAYLOAD_BYTES: '65536' }, 'SOCKET_MAX_PAYLOAD_BYTES');
+      expectRefused({ SYNC_DEFAULT_LIMIT: '600', SYNC_MAX_LIMIT: '500' }, 'SYNC_DEFAULT_LIMIT');
+    });
+
+    it('NODE_ENV must be a known environment', () => {
+      expectRefused({ NODE_ENV: 'staging' }, 'NODE_ENV');
+    });
+
+    it('reports every bad setting at once', () => {
+      const error = configError({ PORT: 'abc', LOG_LEVEL: 'verbose', DATABASE_URL: 'nope' });
+      expect(error.problems).toHaveLength(3);
+      for (const setting of ['PORT', 'LOG_LEVEL', 'DATABASE_URL'])
+        expect(error.message).toContain(setting);
+    });
+
+    it('does not echo a rejected value that may be secret', () => {
+      const error = configError({ JWT_SECRET: 'short-secret-value' });
+      expect(error.message).toContain('JWT_SECRET');
+      expect(error.message).not.toContain('short-secret-value');
+    });
+  });
+
+  describe('AUTH_TEST_OTP', () => {
+    it('is accepted outside production', () => {
+      expect(load({ NODE_ENV: 'test', AUTH_TEST_OTP: '246810' }).auth.testOtp).toBe('246810');
+      expect(load({ NODE_ENV: 'development', AUTH_TEST_OTP: '000000' }).auth.testOtp).toBe(
+        '000000',
+      );
+    });
+
+    it('is refused under NODE_ENV=production', () => {
+      const error = configError({
+        NODE_ENV: 'production',
+        JWT_SECRET: SECRET,
+        AUTH_TEST_OTP: '123456',
+      });
+      expect(error.problems).toEqual([expect.stringMatching(/^AUTH_TEST_OTP:.*production/)]);
+    });
+
+    it.each(['12345', '1234567', 'abcdef'])('must be exactly 6 digits (%s)', (otp) => {
+      expectRefused({ AUTH_TEST_OTP: otp }, 'AUTH_TEST_OTP');
+    });
+  });
+
+  describe('JWT_SECRET', () => {
+    it('is required in production', () => {
+      const error = configError({ NODE_ENV: 'production' });
+      expect(error.problems).toEqual([expect.stringMatching(/^JWT_SECRET:.*required/)]);
+      // Nothing is generated in its place.
+      expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(false);
+    });
+
+    it('is used as given in production', () => {
+      const config = load({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+      expect(config.env).toBe('production');
+      expect(config.auth.jwtSecret).toBe(SECRET);
+      expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(false);
+    });
+
+    it('must be at least 32 characters', () => {
+      expectRefused({ JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET');
+      expect(load({ JWT_SECRET: 'x'.repeat(32) }).auth.jwtSecret).toBe('x'.repeat(32));
+    });
+
+    it('is generated into DATA_DIR when unset outside production, and kept across loads', () => {
+      const first = load().auth.jwtSecret;
+      expect(first.length).toBeGreaterThanOrEqual(32);
+      const file = join(dataDir, 'jwt-secret');
+      expect(readFileSync(file, 'utf8').trim()).toBe(first);
+      if (process.platform !== 'win32') expect(statSync(file).mode & 0o077).toBe(0);
+      expect(load().auth.jwtSecret).toBe(first);
+
+      const otherDir = mkdtempSync(join(tmpdir(), 'parley-config-'));
+      try {
+        expect(loadConfig({ DATA_DIR: otherDir }).auth.jwtSecret).not.toBe(first);
+      } finally {
+        rmSync(otherDir, { recursive: true, force: true });
+      }
+    });
+
+    it('creates DATA_DIR if it does not exist yet', () => {
+      const nested = join(dataDir, 'a', 'b');
+      const config = load({ DATA_DIR: nested });
+      expect(readFileSync(join(nested, 'jwt-secret'), 'utf8').trim()).toBe(config.auth.jwtSecret);
+    });
+  });
+
+  describe('SMS driver', () => {
+    it('SMS_WEBHOOK_URL is required for the webhook driver', () => {
+      const error = configError({ SMS_DRIVER: 'webhook' });
+      expect(error.problems).toEqual([expect.stringMatching(/^SMS_WEBHOOK_URL:.*webhook/)]);
+    });
+
+    it('the webhook driver works with a URL', () => {
+      const config = load({ SMS_DRIVER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example/send' });
+      expect(config.sms).toEqual({ driver: 'webhook', webhookUrl: 'https://sms.example/send' });
+    });
+
+    it('SMS_WEBHOOK_URL must be a URL, and the driver a known one', () => {
+      expectRefused({ SMS_DRIVER: 'webhook', SMS_WEBHOOK_URL: 'not a url' }, 'SMS_WEBHOOK_URL');
+      expectRefused({ SMS_DRIVER: 'carrier-pigeon' }, 'SMS_DRIVER');
+    });
+
+    it('the log driver needs no URL', () => {
+      expect(load({ SMS_DRIVER: 'log' }).sms).toEqual({ driver: 'log', webhookUrl: undefined });
+    });
+  });
+});

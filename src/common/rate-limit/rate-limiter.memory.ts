@@ -1,0 +1,48 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { RateLimiter, type RateDecision } from './rate-limiter';
+
+/** An exact sliding log per key: the timestamps of the accepted events inside the window. */
+@Injectable()
+export class MemoryRateLimiter extends RateLimiter implements OnModuleDestroy {
+  private readonly logs = new Map<string, { windowMs: number; times: number[] }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor() {
+    super();
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  async consume(key: string, limit: number, windowMs: number): Promise<RateDecision> {
+    const now = Date.now();
+    let log = this.logs.get(key);
+    if (!log) {
+      log = { windowMs, times: [] };
+      this.logs.set(key, log);
+    }
+    const times = log.times;
+    let drop = 0;
+    while (drop < times.length && times[drop] <= now - windowMs) drop++;
+    if (drop) times.splice(0, drop);
+    if (times.length >= limit) {
+      return {
+        allowed: false,
+        retryAfterMs: Math.max(1, times[times.length - limit] + windowMs - now),
+      };
+    }
+    times.push(now);
+    return { allowed: true, retryAfterMs: 0 };
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, log] of this.logs) {
+      const last = log.times[log.times.length - 1];
+      if (last === undefined || last <= now - log.windowMs) this.logs.delete(key);
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+}

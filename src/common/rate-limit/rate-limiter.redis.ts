@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { RedisConnections } from '../redis/redis.connections';
+import { RateLimiter, type RateDecision } from './rate-limiter';
+
+/**
+ * A sorted set per key holds the accepted events' times; one Lua call trims, counts and
+ * adds atomically, so concurrent instances share one exact sliding window.
+ */
+const SCRIPT = `
+local key, now, window, limit, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+if count >= limit then
+  local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+  return tonumber(oldest[2]) + window - now
+end
+redis.call('ZADD', key, now, member)
+redis.call('PEXPIRE', key, window)
+return -1`;
+
+@Injectable()
+export class RedisRateLimiter extends RateLimiter {
+  constructor(private readonly redis: RedisConnections) {
+    super();
+  }
+
+  async consume(key: string, limit: number, windowMs: number): Promise<RateDecision> {
+    const now = Date.now();
+    const result = (await this.redis.client.eval(
+      SCRIPT,
+      1,
+      `parley:rl:${key}`,
+      now,
+      windowMs,
+      limit,
+      `${now}:${randomUUID()}`,
+    )) as number;
+    return result < 0
+      ? { allowed: true, retryAfterMs: 0 }
+      : { allowed: false, retryAfterMs: Math.max(1, result) };
+  }
+}

@@ -1,0 +1,13 @@
+export interface RateDecision {
+  allowed: boolean;
+  /** When refused: how long until one more would be allowed. */
+  retryAfterMs: number;
+}
+
+/**
+ * Sliding-window limits: at most `limit` events per key in any `windowMs`. In memory on a
+ * single instance; in Redis when REDIS_URL is set, so the limit holds across instances.
+ */
+export abstract class RateLimiter {
+  abstract consume(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+}

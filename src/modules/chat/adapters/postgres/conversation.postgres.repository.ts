@@ -1,0 +1,370 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../../../../common/database/db';
+import type {
+  Conversation,
+  ConversationSummary,
+  ConversationType,
+  MemberReceipt,
+  MemberRole,
+  Membership,
+  PendingRange,
+  ReceiptStatus,
+  WatermarkAdvance,
+} from '../../domain/conversation';
+import { applyAck } from '../../domain/watermarks';
+import { ConversationRepository, type SendContext } from '../../ports/conversation.repository';
+
+interface ConversationRow {
+  id: string;
+  type: ConversationType;
+  name: string | null;
+  description: string;
+  created_by: string;
+  only_admins_can_send: boolean;
+  only_admins_can_edit_info: boolean;
+  member_count: number;
+  last_seq: number;
+  last_message_at: Date | null;
+  created_at: Date;
+}
+
+interface MemberRow {
+  conversation_id: string;
+  user_id: string;
+  role: MemberRole;
+  joined_at: Date;
+  joined_seq: number;
+  left_seq: number | null;
+  delivered_seq: number;
+  read_seq: number;
+}
+
+const conversationCols = `c.id, c.type, c.name, c.description, c.created_by, c.only_admins_can_send,
+  c.only_admins_can_edit_info, c.member_count, c.last_seq, c.last_message_at, c.created_at`;
+const memberCols = `m.conversation_id, m.user_id, m.role, m.joined_at, m.joined_seq, m.left_seq,
+  m.delivered_seq, m.read_seq`;
+
+export function toConversation(r: ConversationRow): Conversation {
+  return {
+    id: r.id,
+    type: r.type,
+    name: r.name,
+    description: r.description,
+    createdBy: r.created_by,
+    onlyAdminsCanSend: r.only_admins_can_send,
+    onlyAdminsCanEditInfo: r.only_admins_can_edit_info,
+    memberCount: r.member_count,
+    lastSeq: r.last_seq,
+    lastMessageAt: r.last_message_at,
+    createdAt: r.created_at,
+  };
+}
+
+export function toMembership(r: MemberRow): Membership {
+  return {
+    conversationId: r.conversation_id,
+    userId: r.user_id,
+    role: r.role,
+    joinedAt: r.joined_at,
+    joinedSeq: r.joined_seq,
+    leftSeq: r.left_seq,
+    deliveredSeq: r.delivered_seq,
+    readSeq: r.read_seq,
+  };
+}
+
+const STATUS_CODE: Record<ReceiptStatus, number> = { delivered: 1, read: 2 };
+
+/** The summary query: the caller's row plus the other active members' lowest watermarks. */
+const summarySql = (where: string) => `
+  SELECT ${conversationCols}, ${memberCols},
+    (SELECT min(o.delivered_seq) FROM conversation_members o
+      WHERE o.conversation_id = c.id AND o.user_id <> m.user_id AND o.left_seq IS NULL) AS peer_delivered_seq,
+    (SELECT min(CASE WHEN COALESCE(s.read_receipts, true) THEN o.read_seq ELSE 0 END)
+       FROM conversation_members o LEFT JOIN chat_user_settings s ON s.user_id = o.user_id
+      WHERE o.conversation_id = c.id AND o.user_id <> m.user_id AND o.left_seq IS NULL) AS peer_read_seq,
+    CASE WHEN c.type = 'direct' THEN (SELECT o.user_id FROM conversation_members o
+      WHERE o.conversation_id = c.id AND o.user_id <> m.user_id LIMIT 1) END AS peer_id
+  FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+  WHERE ${where}`;
+
+type SummaryRow = ConversationRow &
+  MemberRow & {
+    peer_delivered_seq: number | null;
+    peer_read_seq: number | null;
+    peer_id: string | null;
+  };
+
+function toSummary(r: SummaryRow): ConversationSummary {
+  return {
+    conversation: toConversation(r),
+    membership: toMembership(r),
+    peerId: r.peer_id,
+    peerDeliveredSeq: r.peer_delivered_seq ?? 0,
+    peerReadSeq: r.peer_read_seq ?? 0,
+  };
+}
+
+@Injectable()
+export class ConversationPostgresRepository extends ConversationRepository {
+  constructor(private readonly db: Db) {
+    super();
+  }
+
+  async findById(id: string): Promise<Conversation | null> {
+    const [row] = await this.db.query<ConversationRow>(
+      `SELECT ${conversationCols} FROM conversations c WHERE c.id = $1`,
+      [id],
+    );
+    return row ? toConversation(row) : null;
+  }
+
+  async getOrCreateDirect(
+    id: string,
+    userA: string,
+    userB: string,
+  ): Promise<{ conversation: Conversation; created: boolean }> {
+    const key = [userA, userB].sort().join(':');
+    const [found] = await this.db.query<ConversationRow>(
+      `SELECT ${conversationCols} FROM conversations c WHERE c.direct_key = $1`,
+      [key],
+    );
+    if (found) return { conversation: toConversation(found), created: false };
+    return this.db.transaction(async (tx) => {
+      const [inserted] = await tx.query<ConversationRow>(
+        `INSERT INTO conversations AS c (id, type, direct_key, created_by, member_count)
+         VALUES ($1, 'direct', $2, $3, 2) ON CONFLICT (direct_key) DO NOTHING
+         RETURNING ${conversationCols}`,
+        [id, key, userA],
+      );
+      if (!inserted) {
+        const [row] = await tx.query<ConversationRow>(
+          `SELECT ${conversationCols} FROM conversations c WHERE c.direct_key = $1`,
+          [key],
+        );
+        return { conversation: toConversation(row), created: false };
+      }
+      await tx.query(
+        `INSERT INTO conversation_members (conversation_id, user_id, role) VALUES ($1, $2, 'member'), ($1, $3, 'member')`,
+        [id, userA, userB],
+      );
+      return { conversation: toConversation(inserted), created: true };
+    });
+  }
+
+  async findMembership(conversationId: string, userId: string): Promise<Membership | null> {
+    const [row] = await this.db.query<MemberRow>(
+      `SELECT ${memberCols} FROM conversation_members m WHERE m.conversation_id = $1 AND m.user_id = $2`,
+      [conversationId, userId],
+    );
+    return row ? toMembership(row) : null;
+  }
+
+  async sendContext(conversationId: string, senderId: string): Promise<SendContext | null> {
+    const rows = await this.db.query<
+      ConversationRow & Partial<MemberRow> & { member_id: string | null }
+    >(
+      `SELECT ${conversationCols}, m.user_id AS member_id, m.conversation_id, m.user_id, m.role, m.joined_at,
+              m.joined_seq, m.left_seq, m.delivered_seq, m.read_seq
+         FROM conversations c
+         LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.left_seq IS NULL
+        WHERE c.id = $1`,
+      [conversationId],
+    );
+    if (!rows.length) return null;
+    const activeMemberIds: string[] = [];
+    let sender: Membership | null = null;
+    for (const row of rows) {
+      if (!row.member_id) continue;
+      activeMemberIds.push(row.member_id);
+      if (row.member_id === senderId) sender = toMembership(row as MemberRow);
+    }
+    return { conversation: toConversation(rows[0]), sender, activeMemberIds };
+  }
+
+  async listForUser(userId: string): Promise<ConversationSummary[]> {
+    const rows = await this.db.query<SummaryRow>(
+      `${summarySql('m.user_id = $1')} ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id`,
+      [userId],
+    );
+    return rows.map(toSummary);
+  }
+
+  async summaryFor(conversationId: string, userId: string): Promise<ConversationSummary | null> {
+    const [row] = await this.db.query<SummaryRow>(
+      summarySql('m.user_id = $1 AND m.conversation_id = $2'),
+      [userId, conversationId],
+    );
+    return row ? toSummary(row) : null;
+  }
+
+  async advance(input: {
+    conversationId: string;
+    userId: string;
+    deviceId: string;
+    seq: number;
+    status: ReceiptStatus;
+    at: Date;
+  }): Promise<WatermarkAdvance | null> {
+    const { conversationId, userId, deviceId, seq, status, at } = input;
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ delivered_seq: number; read_seq: number; last_seq: number }>(
+        `SELECT m.delivered_seq, m.read_seq, c.last_seq
+           FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+          WHERE m.conversation_id = $1 AND m.user_id = $2 AND m.left_seq IS NULL
+          FOR UPDATE OF m`,
+        [conversationId, userId],
+      );
+      if (!row) return null;
+      const next = applyAck(
+        { delivered: row.delivered_seq, read: row.read_seq },
+        seq,
+        status,
+        row.last_seq,
+      );
+      const movedDelivered = next.delivered > row.delivered_seq;
+      const movedRead = next.read > row.read_seq;
+      if (movedDelivered || movedRead) {
+        await tx.query(
+          `UPDATE conversation_members SET
+             delivered_seq = $3, delivered_at = CASE WHEN $4 THEN $7::timestamptz ELSE delivered_at END,
+             read_seq = $5, read_at = CASE WHEN $6 THEN $7::timestamptz ELSE read_at END
+           WHERE conversation_id = $1 AND user_id = $2`,
+          [conversationId, userId, next.delivered, movedDelivered, next.read, movedRead, at],
+        );
+        const marks: Array<[number, number]> = [];
+        if (movedDelivered) marks.push([STATUS_CODE.delivered, next.delivered]);
+        if (movedRead) marks.push([STATUS_CODE.read, next.read]);
+        await tx.query(
+          `INSERT INTO receipt_marks (conversation_id, user_id, status, seq, at)
+           SELECT $1, $2, s, q, $5 FROM unnest($3::smallint[], $4::bigint[]) AS v(s, q)
+           ON CONFLICT DO NOTHING`,
+          [conversationId, userId, marks.map((m) => m[0]), marks.map((m) => m[1]), at],
+        );
+      }
+      // The device's own position follows its acks, even when another device moved the member's first.
+      const devicePosition = Math.max(0, Math.min(seq, row.last_seq));
+      await tx.query(
+        `INSERT INTO device_positions (device_id, conversation_id, delivered_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (device_id, conversation_id)
+         DO UPDATE SET delivered_seq = GREATEST(device_positions.delivered_seq, EXCLUDED.delivered_seq)`,
+        [deviceId, conversationId, devicePosition],
+      );
+      return {
+        previousDelivered: row.delivered_seq,
+        previousRead: row.read_seq,
+        delivered: next.delivered,
+        read: next.read,
+        at,
+      };
+    });
+  }
+
+  async pendingRanges(userId: string, deviceId: string): Promise<PendingRange[]> {
+    const rows = await this.db.query<{
+      conversation_id: string;
+      after_seq: number;
+      until_seq: number;
+    }>(
+      `SELECT m.conversation_id,
+              GREATEST(COALESCE(dp.delivered_seq, 0), m.joined_seq) AS after_seq,
+              c.last_seq AS until_seq
+         FROM conversation_members m
+         JOIN conversations c ON c.id = m.conversation_id
+         LEFT JOIN device_positions dp ON dp.device_id = $2 AND dp.conversation_id = m.conversation_id
+        WHERE m.user_id = $1 AND m.left_seq IS NULL
+          AND c.last_seq > GREATEST(COALESCE(dp.delivered_seq, 0), m.joined_seq)
+        ORDER BY c.last_message_at, m.conversation_id`,
+      [userId, deviceId],
+    );
+    return rows.map((r) => ({
+      conversationId: r.conversation_id,
+      afterSeq: r.after_seq,
+      untilSeq: r.until_seq,
+    }));
+  }
+
+  async initDevicePositions(userId: string, deviceId: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO device_positions (device_id, conversation_id, delivered_seq)
+       SELECT $2, m.conversation_id, c.last_seq
+         FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+        WHERE m.user_id = $1 AND m.left_seq IS NULL
+       ON CONFLICT DO NOTHING`,
+      [userId, deviceId],
+    );
+  }
+
+  async deleteDevicePositions(deviceId: string): Promise<void> {
+    await this.db.query(`DELETE FROM device_positions WHERE device_id = $1`, [deviceId]);
+  }
+
+  async memberReceipts(conversationId: string): Promise<MemberReceipt[]> {
+    const rows = await this.db.query<{
+      user_id: string;
+      joined_seq: number;
+      left_seq: number | null;
+      delivered_seq: number;
+      read_seq: number;
+      read_receipts: boolean | null;
+      delivered_at: Date | null;
+      read_at: Date | null;
+    }>(
+      `SELECT m.user_id, m.joined_seq, m.left_seq, m.delivered_seq, m.read_seq, s.read_receipts,
+              m.delivered_at, m.read_at
+         FROM conversation_members m LEFT JOIN chat_user_settings s ON s.user_id = m.user_id
+        WHERE m.conversation_id = $1 ORDER BY m.joined_at, m.user_id`,
+      [conversationId],
+    );
+    return rows.map((r) => ({
+      userId: r.user_id,
+      joinedSeq: r.joined_seq,
+      leftSeq: r.left_seq,
+      deliveredSeq: r.delivered_seq,
+      readSeq: r.read_seq,
+      readReceipts: r.read_receipts ?? true,
+      deliveredAt: r.delivered_at,
+      readAt: r.read_at,
+    }));
+  }
+
+  async watermarkTimes(
+    conversationId: string,
+    status: ReceiptStatus,
+    seq: number,
+  ): Promise<Map<string, Date>> {
+    const rows = await this.db.query<{ user_id: string; at: Date }>(
+      `SELECT DISTINCT ON (user_id) user_id, at FROM receipt_marks
+        WHERE conversation_id = $1 AND status = $2 AND seq >= $3
+        ORDER BY user_id, seq`,
+      [conversationId, STATUS_CODE[status], seq],
+    );
+    return new Map(rows.map((r) => [r.user_id, r.at]));
+  }
+
+  async setReadReceipts(userId: string, enabled: boolean): Promise<void> {
+    await this.db.query(
+      `INSERT INTO chat_user_settings (user_id, read_receipts) VALUES ($1, $2)
+       ON CONFLICT (user_id) DO UPDATE SET read_receipts = EXCLUDED.read_receipts`,
+      [userId, enabled],
+    );
+  }
+
+  async readReceiptsOf(userIds: readonly string[]): Promise<Map<string, boolean>> {
+    const out = new Map<string, boolean>(userIds.map((id) => [id, true]));
+    if (!userIds.length) return out;
+    const rows = await this.db.query<{ user_id: string; read_receipts: boolean }>(
+      `SELECT user_id, read_receipts FROM chat_user_settings WHERE user_id = ANY($1::uuid[])`,
+      [userIds],
+    );
+    for (const r of rows) out.set(r.user_id, r.read_receipts);
+    return out;
+  }
+
+  async deleteWatermarkTimesBefore(before: Date): Promise<number> {
+    const rows = await this.db.query(`DELETE FROM receipt_marks WHERE at < $1 RETURNING seq`, [
+      before,
+    ]);
+    return rows.length;
+  }
+}

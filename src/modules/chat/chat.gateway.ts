@@ -1,0 +1,38 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { SocketEventRegistry } from '../../common/realtime/socket-event.registry';
+import { ChatService } from './chat.service';
+import { AckDto, SendMessageDto, SyncDto } from './dto/chat.dto';
+
+/** Socket.IO events of the chat module: message:send, message:ack, sync. */
+@Injectable()
+export class ChatGateway implements OnModuleInit {
+  constructor(
+    private readonly registry: SocketEventRegistry,
+    private readonly chat: ChatService,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register('message:send', {
+      dto: SendMessageDto,
+      handler: async (ctx, dto) => {
+        const { message } = await this.chat.send({ ...ctx, socketId: ctx.socket.id }, dto);
+        return { message };
+      },
+    });
+    this.registry.register('message:ack', {
+      dto: AckDto,
+      handler: async (ctx, dto) => {
+        await this.chat.ack(
+          { ...ctx, socketId: ctx.socket.id },
+          dto.conversationId,
+          dto.seq,
+          dto.status,
+        );
+      },
+    });
+    this.registry.register('sync', {
+      dto: SyncDto,
+      handler: (ctx, dto) => this.chat.sync({ ...ctx, socketId: ctx.socket.id }, dto.limit),
+    });
+  }
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { UsersModule } from '../users/users.module';
+import { ConversationPostgresRepository } from './adapters/postgres/conversation.postgres.repository';
+import { MessagePostgresRepository } from './adapters/postgres/message.postgres.repository';
+import { ChatController } from './chat.controller';
+import { ChatGateway } from './chat.gateway';
+import { ChatService } from './chat.service';
+import { MessageWriteBatcher } from './message-write.batcher';
+import { ConversationRepository } from './ports/conversation.repository';
+import { MessageRepository } from './ports/message.repository';
+import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messages.processor';
+
+@Module({
+  imports: [UsersModule],
+  controllers: [ChatController],
+  providers: [
+    ChatService,
+    ChatGateway,
+    MessageWriteBatcher,
+    PurgeExpiredMessagesProcessor,
+    { provide: MessageRepository, useClass: MessagePostgresRepository },
+    { provide: ConversationRepository, useClass: ConversationPostgresRepository },
+  ],
+  exports: [ChatService, ConversationRepository, MessageRepository, MessageWriteBatcher],
+})
+export class ChatModule {}

@@ -1,0 +1,67 @@
+export type ConversationType = 'direct' | 'group';
+export type MemberRole = 'creator' | 'admin' | 'member';
+export type ReceiptStatus = 'delivered' | 'read';
+
+export interface Conversation {
+  id: string;
+  type: ConversationType;
+  name: string | null;
+  description: string;
+  createdBy: string;
+  onlyAdminsCanSend: boolean;
+  onlyAdminsCanEditInfo: boolean;
+  memberCount: number;
+  lastSeq: number;
+  lastMessageAt: Date | null;
+  createdAt: Date;
+}
+
+export interface Membership {
+  conversationId: string;
+  userId: string;
+  role: MemberRole;
+  joinedAt: Date;
+  /** Messages with seq above this are visible to the member. */
+  joinedSeq: number;
+  /** Set when the member left or was removed: the last seq they may see. */
+  leftSeq: number | null;
+  deliveredSeq: number;
+  readSeq: number;
+}
+
+/** The caller's row in the conversation list, with the peers' lowest watermarks. */
+export interface ConversationSummary {
+  conversation: Conversation;
+  membership: Membership;
+  /** For direct conversations: the other user. */
+  peerId: string | null;
+  peerDeliveredSeq: number;
+  /** Lowest read watermark among members who share read receipts; 0 if any does not. */
+  peerReadSeq: number;
+}
+
+/** A contiguous run of seqs a device still has to receive: (afterSeq, untilSeq]. */
+export interface PendingRange {
+  conversationId: string;
+  afterSeq: number;
+  untilSeq: number;
+}
+
+export interface WatermarkAdvance {
+  previousDelivered: number;
+  previousRead: number;
+  delivered: number;
+  read: number;
+  at: Date;
+}
+
+export interface MemberReceipt {
+  userId: string;
+  joinedSeq: number;
+  leftSeq: number | null;
+  deliveredSeq: number;
+  readSeq: number;
+  readReceipts: boolean;
+  deliveredAt: Date | null;
+  readAt: Date | null;
+}

@@ -1,0 +1,65 @@
+import type { MessageView } from '../../../common/realtime/socket-events';
+
+export type MessageType = MessageView['type'];
+export const USER_MESSAGE_TYPES = ['text', 'image', 'video', 'audio', 'document'] as const;
+export type UserMessageType = (typeof USER_MESSAGE_TYPES)[number];
+
+/** 64 KiB: the largest message body, in UTF-8 bytes. */
+export const MAX_BODY_BYTES = 65_536;
+
+export interface StoredMessage {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  senderDeviceId: string;
+  clientMsgId: string;
+  type: MessageType;
+  body: string;
+  mediaId: string | null;
+  replyToId: string | null;
+  /** A direct recipient who blocked the sender: the message is never shown to them. */
+  withheldFrom: string | null;
+  createdAt: Date;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+}
+
+/** What a send asks to store: the service chooses the id, the store assigns the seq. */
+export interface MessageDraft {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  senderDeviceId: string;
+  clientMsgId: string;
+  type: MessageType;
+  body: string;
+  mediaId: string | null;
+  replyToId: string | null;
+  withheldFrom: string | null;
+  createdAt: Date;
+}
+
+export interface AppendResult {
+  message: StoredMessage;
+  /** True when (sender, clientMsgId) was stored before: this is the original. */
+  duplicate: boolean;
+}
+
+export function toMessageView(m: StoredMessage): MessageView {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    seq: m.seq,
+    senderId: m.senderId,
+    senderDeviceId: m.senderDeviceId,
+    clientMsgId: m.clientMsgId,
+    type: m.type,
+    body: m.body,
+    mediaId: m.mediaId,
+    replyToId: m.replyToId,
+    createdAt: m.createdAt.toISOString(),
+    editedAt: m.editedAt ? m.editedAt.toISOString() : null,
+    deletedAt: m.deletedAt ? m.deletedAt.toISOString() : null,
+  };
+}

@@ -1,0 +1,59 @@
+import type {
+  Conversation,
+  ConversationSummary,
+  MemberReceipt,
+  Membership,
+  PendingRange,
+  ReceiptStatus,
+  WatermarkAdvance,
+} from '../domain/conversation';
+
+export interface SendContext {
+  conversation: Conversation;
+  /** The sender's active membership, or null if they are not (or no longer) a member. */
+  sender: Membership | null;
+  activeMemberIds: string[];
+}
+
+/** Conversations, memberships, watermarks and per-device delivery positions. */
+export abstract class ConversationRepository {
+  abstract findById(id: string): Promise<Conversation | null>;
+  /** The one direct conversation of a pair, created with both members on first use. */
+  abstract getOrCreateDirect(
+    id: string,
+    userA: string,
+    userB: string,
+  ): Promise<{ conversation: Conversation; created: boolean }>;
+  abstract findMembership(conversationId: string, userId: string): Promise<Membership | null>;
+  /** Everything a send needs to authorize and fan out, in one round trip. */
+  abstract sendContext(conversationId: string, senderId: string): Promise<SendContext | null>;
+  abstract listForUser(userId: string): Promise<ConversationSummary[]>;
+  abstract summaryFor(conversationId: string, userId: string): Promise<ConversationSummary | null>;
+  /**
+   * Applies an ack of an active member's device: moves the member's watermarks (never
+   * backwards, read implies delivered) and the device's position. Null if not an active member.
+   */
+  abstract advance(input: {
+    conversationId: string;
+    userId: string;
+    deviceId: string;
+    seq: number;
+    status: ReceiptStatus;
+    at: Date;
+  }): Promise<WatermarkAdvance | null>;
+  /** Conversations where a device has messages it has not acked, with the seq range. */
+  abstract pendingRanges(userId: string, deviceId: string): Promise<PendingRange[]>;
+  /** A new device starts at each conversation's current seq. */
+  abstract initDevicePositions(userId: string, deviceId: string): Promise<void>;
+  abstract deleteDevicePositions(deviceId: string): Promise<void>;
+  abstract memberReceipts(conversationId: string): Promise<MemberReceipt[]>;
+  /** When each user's watermark of `status` first reached `seq`. */
+  abstract watermarkTimes(
+    conversationId: string,
+    status: ReceiptStatus,
+    seq: number,
+  ): Promise<Map<string, Date>>;
+  abstract setReadReceipts(userId: string, enabled: boolean): Promise<void>;
+  abstract readReceiptsOf(userIds: readonly string[]): Promise<Map<string, boolean>>;
+  abstract deleteWatermarkTimesBefore(before: Date): Promise<number>;
+}
