@@ -66,6 +66,13 @@ export const environmentSchema = z
         message: 'is required when NODE_ENV=production',
       });
     }
+    if (env.NODE_ENV === 'production' && env.JWT_SECRET && /change-?me/i.test(env.JWT_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'still holds the placeholder value; set a random secret',
+      });
+    }
     if (env.SMS_DRIVER === 'webhook' && !env.SMS_WEBHOOK_URL) {
       ctx.addIssue({
         code: 'custom',
