@@ -12,6 +12,7 @@ import { RedisModule } from './common/redis/redis.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { UsersModule } from './modules/users/users.module';
 import { ChatModule } from './modules/chat/chat.module';
+import { GroupsModule } from './modules/groups/groups.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 
@@ -36,6 +37,7 @@ export class AppModule {
         AuthModule,
         UsersModule,
         ChatModule,
+        GroupsModule,
       ],
     };
   }

@@ -30,8 +30,9 @@ export abstract class ConversationRepository {
   abstract listForUser(userId: string): Promise<ConversationSummary[]>;
   abstract summaryFor(conversationId: string, userId: string): Promise<ConversationSummary | null>;
   /**
-   * Applies an ack of an active member's device: moves the member's watermarks (never
-   * backwards, read implies delivered) and the device's position. Null if not an active member.
+   * Applies an ack of a member's device: moves the member's watermarks (never backwards,
+   * read implies delivered) and the device's position. A former member may ack up to the
+   * seq where they left. Null if not a member, or the ack reaches past their departure.
    */
   abstract advance(input: {
     conversationId: string;
@@ -41,7 +42,10 @@ export abstract class ConversationRepository {
     status: ReceiptStatus;
     at: Date;
   }): Promise<WatermarkAdvance | null>;
-  /** Conversations where a device has messages it has not acked, with the seq range. */
+  /**
+   * Conversations where a device has messages it has not acked, with the seq range
+   * (for a former member, up to where they left).
+   */
   abstract pendingRanges(userId: string, deviceId: string): Promise<PendingRange[]>;
   /** A new device starts at each conversation's current seq. */
   abstract initDevicePositions(userId: string, deviceId: string): Promise<void>;

@@ -208,14 +208,20 @@ export class ConversationPostgresRepository extends ConversationRepository {
   }): Promise<WatermarkAdvance | null> {
     const { conversationId, userId, deviceId, seq, status, at } = input;
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query<{ delivered_seq: number; read_seq: number; last_seq: number }>(
-        `SELECT m.delivered_seq, m.read_seq, c.last_seq
+      const [row] = await tx.query<{
+        delivered_seq: number;
+        read_seq: number;
+        last_seq: number;
+        left_seq: number | null;
+      }>(
+        `SELECT m.delivered_seq, m.read_seq, COALESCE(m.left_seq, c.last_seq) AS last_seq, m.left_seq
            FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
-          WHERE m.conversation_id = $1 AND m.user_id = $2 AND m.left_seq IS NULL
+          WHERE m.conversation_id = $1 AND m.user_id = $2
           FOR UPDATE OF m`,
         [conversationId, userId],
       );
-      if (!row) return null;
+      // A former member may still ack what they could see, but nothing after they left.
+      if (!row || (row.left_seq !== null && seq > row.left_seq)) return null;
       const next = applyAck(
         { delivered: row.delivered_seq, read: row.read_seq },
         seq,
@@ -268,12 +274,12 @@ export class ConversationPostgresRepository extends ConversationRepository {
     }>(
       `SELECT m.conversation_id,
               GREATEST(COALESCE(dp.delivered_seq, 0), m.joined_seq) AS after_seq,
-              c.last_seq AS until_seq
+              COALESCE(m.left_seq, c.last_seq) AS until_seq
          FROM conversation_members m
          JOIN conversations c ON c.id = m.conversation_id
          LEFT JOIN device_positions dp ON dp.device_id = $2 AND dp.conversation_id = m.conversation_id
-        WHERE m.user_id = $1 AND m.left_seq IS NULL
-          AND c.last_seq > GREATEST(COALESCE(dp.delivered_seq, 0), m.joined_seq)
+        WHERE m.user_id = $1
+          AND COALESCE(m.left_seq, c.last_seq) > GREATEST(COALESCE(dp.delivered_seq, 0), m.joined_seq)
         ORDER BY c.last_message_at, m.conversation_id`,
       [userId, deviceId],
     );

@@ -1,0 +1,106 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentAuth, type AuthContext } from '../../common/auth/auth-context';
+import { UuidParamPipe } from '../../common/validation/uuid-param.pipe';
+import {
+  AddMembersDto,
+  CreateGroupDto,
+  GroupMemberPageDto,
+  GroupResponseDto,
+  MembersQueryDto,
+  SetRoleDto,
+  UpdateGroupDto,
+} from './dto/groups.dto';
+import { GroupsService, type GroupView } from './groups.service';
+
+@ApiTags('groups')
+@ApiBearerAuth()
+@Controller('groups')
+export class GroupsController {
+  constructor(private readonly groups: GroupsService) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: GroupResponseDto })
+  create(@CurrentAuth() auth: AuthContext, @Body() dto: CreateGroupDto): Promise<GroupView> {
+    return this.groups.create(auth, dto);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: GroupResponseDto })
+  get(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', UuidParamPipe) id: string,
+  ): Promise<GroupView> {
+    return this.groups.get(auth, id);
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: GroupResponseDto })
+  update(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: UpdateGroupDto,
+  ): Promise<GroupView> {
+    return this.groups.update(auth, id, dto);
+  }
+
+  @Get(':id/members')
+  @ApiOkResponse({ type: GroupMemberPageDto })
+  members(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: MembersQueryDto,
+  ): Promise<GroupMemberPageDto> {
+    return this.groups.membersPage(auth, id, query.cursor, query.limit);
+  }
+
+  @Post(':id/members')
+  @HttpCode(200)
+  @ApiOkResponse({ type: GroupResponseDto })
+  addMembers(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: AddMembersDto,
+  ): Promise<GroupView> {
+    return this.groups.addMembers(auth, id, dto.userIds);
+  }
+
+  @Delete(':id/members/:userId')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Removed (by an admin) or left (your own id)' })
+  async removeMember(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', UuidParamPipe) id: string,
+    @Param('userId', UuidParamPipe) userId: string,
+  ): Promise<void> {
+    await this.groups.removeMember(auth, id, userId);
+  }
+
+  @Put(':id/members/:userId/role')
+  @ApiOkResponse({ type: GroupResponseDto })
+  setRole(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', UuidParamPipe) id: string,
+    @Param('userId', UuidParamPipe) userId: string,
+    @Body() dto: SetRoleDto,
+  ): Promise<GroupView> {
+    return this.groups.setRole(auth, id, userId, dto.role);
+  }
+}

@@ -1,0 +1,206 @@
+import { Injectable } from '@nestjs/common';
+import { uuidv7 } from 'uuidv7';
+import type { AuthContext } from '../../common/auth/auth-context';
+import { AppError, ErrorCode } from '../../common/errors';
+import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
+import { toMessageView } from '../chat/domain/message';
+import type { MemberRole } from '../chat/domain/conversation';
+import { UsersService } from '../users/users.service';
+import {
+  GroupNotFound,
+  LastAdmin,
+  NotGroupMember,
+} from './adapters/postgres/group.postgres.repository';
+import {
+  isAdmin,
+  MAX_GROUP_MEMBERS,
+  type Group,
+  type GroupMember,
+  type GroupSettings,
+} from './domain/group';
+import { GroupRepository, type ChangeResult } from './ports/group.repository';
+
+export interface GroupView {
+  id: string;
+  name: string;
+  description: string;
+  createdBy: string;
+  memberCount: number;
+  settings: GroupSettings;
+  members: Array<{ userId: string; role: MemberRole }>;
+  createdAt: string;
+}
+
+const adminOnly = (what: string) =>
+  new AppError(ErrorCode.ADMIN_ONLY, `Only group admins can ${what}`);
+
+@Injectable()
+export class GroupsService {
+  constructor(
+    private readonly groups: GroupRepository,
+    private readonly users: UsersService,
+    private readonly realtime: RealtimeEmitter,
+  ) {}
+
+  async create(
+    auth: AuthContext,
+    input: { name: string; description?: string; memberIds: string[] },
+  ): Promise<GroupView> {
+    const others = [...new Set(input.memberIds)].filter((id) => id !== auth.userId);
+    if (others.length + 1 > MAX_GROUP_MEMBERS) {
+      throw new AppError(
+        ErrorCode.GROUP_FULL,
+        `A group has at most ${MAX_GROUP_MEMBERS} members, creator included`,
+      );
+    }
+    await this.requireUsers(others);
+    const result = await this.groups.create({
+      id: uuidv7(),
+      actor: auth,
+      name: input.name,
+      description: input.description ?? '',
+      memberIds: others,
+    });
+    return this.publish(result);
+  }
+
+  async get(auth: AuthContext, groupId: string): Promise<GroupView> {
+    await this.requireRole(groupId, auth.userId);
+    const group = await this.groups.find(groupId);
+    return this.view(group!, await this.groups.members(groupId));
+  }
+
+  async membersPage(
+    auth: AuthContext,
+    groupId: string,
+    cursor: string | undefined,
+    limit = 100,
+  ): Promise<{ members: Array<{ userId: string; role: MemberRole }>; nextCursor: string | null }> {
+    await this.requireRole(groupId, auth.userId);
+    const page = await this.groups.membersPage(groupId, cursor ?? null, limit + 1);
+    const members = page.slice(0, limit).map((m) => ({ userId: m.userId, role: m.role }));
+    return {
+      members,
+      nextCursor: page.length > limit ? members[members.length - 1].userId : null,
+    };
+  }
+
+  async update(
+    auth: AuthContext,
+    groupId: string,
+    patch: { name?: string; description?: string } & Partial<GroupSettings>,
+  ): Promise<GroupView> {
+    const role = await this.requireRole(groupId, auth.userId);
+    const group = (await this.groups.find(groupId))!;
+    const changesSettings =
+      patch.onlyAdminsCanSend !== undefined || patch.onlyAdminsCanEditInfo !== undefined;
+    const changesInfo = patch.name !== undefined || patch.description !== undefined;
+    if (changesSettings && !isAdmin(role)) throw adminOnly('change group settings');
+    if (changesInfo && group.settings.onlyAdminsCanEditInfo && !isAdmin(role))
+      throw adminOnly('edit group info');
+    return this.publish(await this.run(() => this.groups.update(groupId, auth, patch)));
+  }
+
+  async addMembers(auth: AuthContext, groupId: string, userIds: string[]): Promise<GroupView> {
+    const role = await this.requireRole(groupId, auth.userId);
+    if (!isAdmin(role)) throw adminOnly('add members');
+    const wanted = [...new Set(userIds)];
+    await this.requireUsers(wanted);
+    const outcome = await this.run(() =>
+      this.groups.addMembers(groupId, auth, wanted, MAX_GROUP_MEMBERS),
+    );
+    if ('full' in outcome) {
+      throw new AppError(
+        ErrorCode.GROUP_FULL,
+        `Adding ${wanted.length} would pass ${MAX_GROUP_MEMBERS} members (the group has ${outcome.memberCount}); nobody was added`,
+      );
+    }
+    return this.publish(outcome);
+  }
+
+  /** An admin removes a member, or a member leaves (userId is themself). */
+  async removeMember(auth: AuthContext, groupId: string, userId: string): Promise<void> {
+    const role = await this.requireRole(groupId, auth.userId);
+    if (userId !== auth.userId) {
+      if (!isAdmin(role)) throw adminOnly('remove members');
+      const targetRole = await this.groups.activeRole(groupId, userId);
+      if (!targetRole) throw AppError.notFound('Member');
+      if (targetRole === 'creator')
+        throw AppError.forbidden('The group creator cannot be removed by others');
+    }
+    await this.publish(await this.run(() => this.groups.removeMember(groupId, auth, userId)), [
+      userId,
+    ]);
+  }
+
+  async setRole(
+    auth: AuthContext,
+    groupId: string,
+    userId: string,
+    role: 'admin' | 'member',
+  ): Promise<GroupView> {
+    const actorRole = await this.requireRole(groupId, auth.userId);
+    if (!isAdmin(actorRole)) throw adminOnly('change roles');
+    const targetRole = await this.groups.activeRole(groupId, userId);
+    if (!targetRole) throw AppError.notFound('Member');
+    if (targetRole === 'creator')
+      throw AppError.forbidden('The group creator’s role cannot be changed');
+    return this.publish(await this.run(() => this.groups.setRole(groupId, auth, userId, role)));
+  }
+
+  private async requireRole(groupId: string, userId: string): Promise<MemberRole> {
+    const role = await this.groups.activeRole(groupId, userId);
+    if (role) return role;
+    if (await this.groups.find(groupId)) throw AppError.notAMember();
+    throw AppError.notFound('Group');
+  }
+
+  private async requireUsers(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const found = new Set((await this.users.findMany(ids)).map((u) => u.id));
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length) {
+      throw new AppError(ErrorCode.NOT_FOUND, `Unknown users: ${missing.slice(0, 5).join(', ')}`, {
+        details: missing.map((id) => `userIds: ${id} is not a registered user`),
+      });
+    }
+  }
+
+  private async run<T>(change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      if (error instanceof GroupNotFound) throw AppError.notFound('Group');
+      if (error instanceof NotGroupMember) throw AppError.notFound('Member');
+      if (error instanceof LastAdmin) {
+        throw new AppError(
+          ErrorCode.CONFLICT,
+          'A group needs an admin: promote someone before stepping down',
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Sends the change's system messages to every member (and to anyone it removed). */
+  private async publish(result: ChangeResult, alsoNotify: string[] = []): Promise<GroupView> {
+    const members = await this.groups.members(result.group.id);
+    const audience = [...members.map((m) => m.userId), ...alsoNotify];
+    for (const message of result.events)
+      this.realtime.toUsers(audience, 'message:new', toMessageView(message));
+    return this.view(result.group, members);
+  }
+
+  private view(group: Group, members: GroupMember[]): GroupView {
+    return {
+      id: group.id,
+      name: group.name,
+      description: group.description,
+      createdBy: group.createdBy,
+      memberCount: members.length,
+      settings: group.settings,
+      members: members.map((m) => ({ userId: m.userId, role: m.role })),
+      createdAt: group.createdAt.toISOString(),
+    };
+  }
+}
