@@ -45,6 +45,9 @@ export class AppConfig {
     syncMaxLimit: number;
   };
   readonly realtime: { maxPayloadBytes: number };
+  readonly presence: { graceMs: number; ttlMs: number; heartbeatMs: number };
+  readonly typing: { throttleMs: number; ttlMs: number };
+  readonly queue: { concurrency: number; attempts: number };
   readonly shutdownGraceMs: number;
 
   constructor(e: Environment, jwtSecret: string) {
@@ -78,6 +81,13 @@ export class AppConfig {
       syncMaxLimit: e.SYNC_MAX_LIMIT,
     };
     this.realtime = { maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES };
+    this.presence = {
+      graceMs: e.PRESENCE_GRACE_MS,
+      ttlMs: e.PRESENCE_TTL_MS,
+      heartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+    };
+    this.typing = { throttleMs: e.TYPING_THROTTLE_MS, ttlMs: e.TYPING_TTL_MS };
+    this.queue = { concurrency: e.QUEUE_CONCURRENCY, attempts: e.QUEUE_ATTEMPTS };
     this.shutdownGraceMs = e.SHUTDOWN_GRACE_MS;
   }
 

@@ -48,6 +48,13 @@ export const environmentSchema = z
     SYNC_DEFAULT_LIMIT: int(100, 1),
     SYNC_MAX_LIMIT: int(500, 1),
     SOCKET_MAX_PAYLOAD_BYTES: int(1024 * 1024, 128 * 1024),
+    PRESENCE_GRACE_MS: int(5000),
+    PRESENCE_TTL_MS: int(60000, 1000),
+    PRESENCE_HEARTBEAT_MS: int(20000, 500),
+    TYPING_THROTTLE_MS: int(2000),
+    TYPING_TTL_MS: int(6000, 500),
+    QUEUE_CONCURRENCY: int(4, 1),
+    QUEUE_ATTEMPTS: int(5, 1),
     SHUTDOWN_GRACE_MS: int(10000),
     CORS_ORIGIN: z.string().default('*'),
   })
