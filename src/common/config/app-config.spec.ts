@@ -191,6 +191,30 @@ describe('loadConfig', () => {
       expectRefused({ SYNC_DEFAULT_LIMIT: '600', SYNC_MAX_LIMIT: '500' }, 'SYNC_DEFAULT_LIMIT');
     });
 
+    it.each([' ', '1e3', '0x10', '12abc'])(
+      'numbers are whole decimal numbers only: PORT=%p',
+      (port) => {
+        expectRefused({ PORT: port }, 'PORT');
+      },
+    );
+
+    it('a blank rate limit is refused, not read as 0 (which would turn the limit off)', () => {
+      expectRefused({ MESSAGE_RATE_LIMIT_PER_MINUTE: '  ' }, 'MESSAGE_RATE_LIMIT_PER_MINUTE');
+    });
+
+    it('cross-setting rules are reported together with per-setting problems', () => {
+      const error = configError({ PORT: 'abc', NODE_ENV: 'production' });
+      expect(error.message).toContain('PORT');
+      expect(error.message).toContain('JWT_SECRET');
+    });
+
+    it('SMS_WEBHOOK_URL must be http or https', () => {
+      expectRefused(
+        { SMS_DRIVER: 'webhook', SMS_WEBHOOK_URL: 'ftp://sms.example/send' },
+        'SMS_WEBHOOK_URL',
+      );
+    });
+
     it('NODE_ENV must be a known environment', () => {
       expectRefused({ NODE_ENV: 'staging' }, 'NODE_ENV');
     });

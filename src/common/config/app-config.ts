@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { environmentSchema, type Environment } from './config.schema';
+import { crossSettingProblems, environmentSchema, type Environment } from './config.schema';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -113,11 +113,11 @@ export function loadConfig(source: EnvironmentSource): AppConfig {
     if (value !== undefined && value !== '') cleaned[key] = value;
   }
   const parsed = environmentSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`),
-    );
-  }
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
+  problems.push(...crossSettingProblems(cleaned));
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const env = parsed.data;
   return new AppConfig(env, env.JWT_SECRET ?? persistedSecret(resolve(env.DATA_DIR)));
 }

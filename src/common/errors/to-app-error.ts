@@ -19,10 +19,15 @@ interface BodyParserError {
   type?: string;
   status?: number;
   statusCode?: number;
+  expose?: boolean;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError & Error {
-  return error instanceof Error && typeof (error as BodyParserError).type === 'string';
+/** Client errors raised by Express's body parser (bad JSON, too large, bad charset). */
+function isBodyParserClientError(error: unknown): error is BodyParserError & Error {
+  if (!(error instanceof Error)) return false;
+  const e = error as BodyParserError;
+  const status = e.status ?? e.statusCode ?? 0;
+  return typeof e.type === 'string' && e.expose === true && status >= 400 && status < 500;
 }
 
 /** Maps anything thrown anywhere to the one client-facing error shape. */
@@ -44,9 +49,14 @@ export function toAppError(error: unknown): { error: AppError; unexpected: boole
         message = m;
       }
     }
-    return { error: new AppError(code, message, { details }), unexpected: status >= 500 };
+    if (status >= 500 && status !== 503) {
+      // Server-side failures never show their internals to clients.
+      return { error: new AppError(ErrorCode.INTERNAL, 'Internal server error'), unexpected: true };
+    }
+    const retryAfterMs = status === 429 ? 1000 : undefined;
+    return { error: new AppError(code, message, { details, retryAfterMs }), unexpected: false };
   }
-  if (isBodyParserError(error)) {
+  if (isBodyParserClientError(error)) {
     const status = error.status ?? error.statusCode ?? 400;
     if (status === 413)
       return { error: AppError.tooLarge('Request body is too large'), unexpected: false };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 
@@ -9,9 +9,13 @@ export const LoggingModule = LoggerModule.forRootAsync({
   useFactory: (config: AppConfig) => ({
     pinoHttp: {
       level: config.logLevel,
-      genReqId: (req: IncomingMessage) => {
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
         const given = req.headers['x-request-id'];
-        return typeof given === 'string' && given.length <= 128 ? given : randomUUID();
+        const id =
+          typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+        // Echoed so that clients and proxies can quote it when reporting a problem.
+        res.setHeader('x-request-id', id);
+        return id;
       },
       customProps: () => ({ service: 'parley' }),
       redact: ['req.headers.authorization', 'req.headers.cookie'],
