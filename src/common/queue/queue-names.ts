@@ -1,11 +1,26 @@
-/** Every background queue and job name, declared once. */
+/** Every background queue and job name, declared once, with each job's payload. */
 export const QueueName = {
   maintenance: 'parley-maintenance',
+  media: 'parley-media',
 } as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const JobName = {
   purgeExpiredMessages: 'purge-expired-messages',
   purgeExpiredAuthData: 'purge-expired-auth-data',
+  processMedia: 'process-media',
 } as const;
-
 export type JobName = (typeof JobName)[keyof typeof JobName];
+
+export interface JobPayloads {
+  'purge-expired-messages': Record<string, never>;
+  'purge-expired-auth-data': Record<string, never>;
+  'process-media': { mediaId: string };
+}
+
+/** The queue each job runs on: maintenance work never waits behind media work. */
+export const queueOf: Record<JobName, QueueName> = {
+  'purge-expired-messages': QueueName.maintenance,
+  'purge-expired-auth-data': QueueName.maintenance,
+  'process-media': QueueName.media,
+};

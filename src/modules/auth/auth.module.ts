@@ -13,6 +13,7 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { OtpService } from './otp.service';
+import { PurgeExpiredAuthDataProcessor } from './processors/purge-expired-auth-data.processor';
 import { AuthRepository } from './ports/auth.repository';
 import { SmsSender } from './ports/sms.sender';
 import { TokenService } from './token.service';
@@ -36,6 +37,7 @@ import { TokenService } from './token.service';
     OtpService,
     TokenService,
     JwtStrategy,
+    PurgeExpiredAuthDataProcessor,
     { provide: AccessTokenVerifier, useExisting: AuthService },
     { provide: AuthRepository, useClass: AuthPostgresRepository },
     {
