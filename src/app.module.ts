@@ -33,7 +33,8 @@ export class AppModule {
         EventsModule,
         HealthModule,
         RealtimeModule,
-        RealtimeGatewayModule,
+        // Workers run no Socket.IO server; they reach sockets through the Redis emitter.
+        ...(config.runsApi ? [RealtimeGatewayModule] : []),
         AuthModule,
         UsersModule,
         ChatModule,

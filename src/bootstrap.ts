@@ -9,7 +9,11 @@ import type { AppConfig } from './common/config/app-config';
 import { HttpErrorFilter } from './common/errors/http-exception.filter';
 import { LifecycleState } from './common/health/lifecycle.state';
 import { ParleyIoAdapter } from './common/realtime/parley-io.adapter';
+import type { Server } from 'node:http';
+import { JobQueue } from './common/queue/job-queue';
 import { RealtimeEmitter } from './common/realtime/realtime.emitter';
+import { RealtimeGateway } from './common/realtime/realtime.gateway';
+import { MessageWriteBatcher } from './modules/chat/message-write.batcher';
 import { createValidationPipe } from './common/validation/validate';
 
 export const API_PREFIX = 'api/v1';
@@ -37,7 +41,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
-  app.useWebSocketAdapter(new ParleyIoAdapter(app));
+  if (config.runsApi) app.useWebSocketAdapter(new ParleyIoAdapter(app));
 
   const document = SwaggerModule.createDocument(
     app,
@@ -54,11 +58,32 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
-/** Stops taking new work, tells clients to reconnect elsewhere, then closes. */
+/**
+ * Graceful shutdown: refuse new connections and report not-ready, tell connected clients
+ * to reconnect elsewhere, let in-flight socket events, message writes and jobs finish
+ * (bounded by graceMs), then close; closing drops the sockets, which reconnect and sync.
+ */
 export async function drainAndClose(app: INestApplication, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  const left = () => Math.max(0, deadline - Date.now());
   app.get(LifecycleState).startDraining();
-  const emitter = app.get(RealtimeEmitter);
-  emitter.broadcastLocal('server:draining', { reconnectInMs: 0 });
-  await new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, 250)));
+  (app.getHttpServer() as Server).close();
+  app.get(RealtimeEmitter).broadcastLocal('server:draining', { reconnectInMs: 0 });
+  await optional(app, RealtimeGateway)?.whenIdle(left());
+  await withTimeout(app.get(MessageWriteBatcher, { strict: false }).drain(), left());
+  await withTimeout(app.get(JobQueue).drain(), left());
   await app.close();
+}
+
+/** A provider that only some roles have (the gateway is not part of a worker). */
+function optional<T>(app: INestApplication, token: new (...args: never[]) => T): T | undefined {
+  try {
+    return app.get(token, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  return Promise.race([work, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
 }

@@ -27,7 +27,9 @@ export function backendFromEnvironment(): { databaseUrl?: string; redisUrl?: str
  * A fresh, empty database per app: a new PGlite data directory, or a new database on the
  * PostgreSQL server named by DATABASE_URL (dropped again on close).
  */
-async function freshDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshDatabase(
+  baseUrl: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `parley_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new Client({ connectionString: baseUrl });
   await admin.connect();

@@ -47,7 +47,7 @@ export class AppConfig {
   readonly realtime: { maxPayloadBytes: number };
   readonly presence: { graceMs: number; ttlMs: number; heartbeatMs: number };
   readonly typing: { throttleMs: number; ttlMs: number };
-  readonly queue: { concurrency: number; attempts: number };
+  readonly queue: { concurrency: number; attempts: number; lockMs: number };
   readonly shutdownGraceMs: number;
 
   constructor(e: Environment, jwtSecret: string) {
@@ -87,7 +87,11 @@ export class AppConfig {
       heartbeatMs: e.PRESENCE_HEARTBEAT_MS,
     };
     this.typing = { throttleMs: e.TYPING_THROTTLE_MS, ttlMs: e.TYPING_TTL_MS };
-    this.queue = { concurrency: e.QUEUE_CONCURRENCY, attempts: e.QUEUE_ATTEMPTS };
+    this.queue = {
+      concurrency: e.QUEUE_CONCURRENCY,
+      attempts: e.QUEUE_ATTEMPTS,
+      lockMs: e.QUEUE_LOCK_MS,
+    };
     this.shutdownGraceMs = e.SHUTDOWN_GRACE_MS;
   }
 
@@ -147,4 +151,9 @@ export function loadConfigFromProcess(overrides: EnvironmentSource = {}): AppCon
 export function readProcessEnv(name: string): string | undefined {
   const value = process.env[name];
   return value === '' ? undefined : value;
+}
+
+/** A copy of the whole environment, for tooling that starts Parley processes (tests, bench). */
+export function processEnvironment(): EnvironmentSource {
+  return { ...process.env };
 }

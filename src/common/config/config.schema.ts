@@ -61,6 +61,7 @@ export const environmentSchema = z.object({
   TYPING_TTL_MS: int(6000, 500),
   QUEUE_CONCURRENCY: int(4, 1),
   QUEUE_ATTEMPTS: int(5, 1),
+  QUEUE_LOCK_MS: int(30000, 1000),
   SHUTDOWN_GRACE_MS: int(10000),
   CORS_ORIGIN: z.string().default('*'),
 });
@@ -78,6 +79,11 @@ export function crossSettingProblems(raw: Record<string, string | undefined>): s
     problems.push('JWT_SECRET: is required when NODE_ENV=production');
   if (production && raw.JWT_SECRET && /change-?me/i.test(raw.JWT_SECRET)) {
     problems.push('JWT_SECRET: still holds the placeholder value; set a random secret');
+  }
+  if (raw.APP_ROLE && raw.APP_ROLE !== 'all' && !raw.REDIS_URL) {
+    problems.push(
+      'APP_ROLE: api and worker roles need REDIS_URL (jobs and events cross processes through Redis)',
+    );
   }
   if (raw.SMS_DRIVER === 'webhook' && !raw.SMS_WEBHOOK_URL) {
     problems.push('SMS_WEBHOOK_URL: is required when SMS_DRIVER=webhook');

@@ -78,6 +78,9 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
       const worker = new Worker(queueName, (job: Job) => this.handle(job), {
         connection: this.redis.create(`worker:${queueName}`, { maxRetriesPerRequest: null }),
         concurrency: this.config.queue.concurrency,
+        // A job whose worker died is taken up again once its lock lapses.
+        lockDuration: this.config.queue.lockMs,
+        stalledInterval: this.config.queue.lockMs,
       });
       worker.on('failed', (job, error) =>
         this.logger.warn({ err: error, job: job?.name, attempt: job?.attemptsMade }, 'job failed'),

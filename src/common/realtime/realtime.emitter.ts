@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Emitter } from '@socket.io/redis-emitter';
 import type { Server } from 'socket.io';
 import { deviceRoom, userRoom } from './rooms';
 import type { ServerEventName, ServerToClientEvents } from './socket-events';
@@ -20,13 +21,20 @@ export class RealtimeEmitter {
   private server?: Server;
   private readonly pending: Array<(server: Server) => void> = [];
 
+  /** Worker processes have no Socket.IO server: they publish through Redis instead. */
+  private remote?: Emitter;
+
   attach(server: Server): void {
     this.server = server;
     for (const fn of this.pending.splice(0)) fn(server);
   }
 
+  attachRedisEmitter(emitter: Emitter): void {
+    this.remote = emitter;
+  }
+
   get isAttached(): boolean {
-    return !!this.server;
+    return !!this.server || !!this.remote;
   }
 
   toUsers<E extends ServerEventName>(
@@ -35,15 +43,19 @@ export class RealtimeEmitter {
     payload: ServerToClientEvents[E],
     options: EmitOptions = {},
   ): void {
-    const server = this.server;
-    if (!server) return;
     const skip = options.exceptUserIds?.length ? new Set(options.exceptUserIds) : undefined;
     const rooms: string[] = [];
     for (const id of userIds) if (!skip?.has(id)) rooms.push(userRoom(id));
     if (!rooms.length) return;
-    let target = server.to(rooms);
-    if (options.exceptSocketId) target = target.except(options.exceptSocketId);
-    target.emit(event, payload);
+    if (this.server) {
+      let target = this.server.to(rooms);
+      if (options.exceptSocketId) target = target.except(options.exceptSocketId);
+      target.emit(event, payload);
+    } else if (this.remote) {
+      let target = this.remote.to(rooms);
+      if (options.exceptSocketId) target = target.except(options.exceptSocketId);
+      target.emit(event, payload);
+    }
   }
 
   toDevice<E extends ServerEventName>(
@@ -51,7 +63,8 @@ export class RealtimeEmitter {
     event: E,
     payload: ServerToClientEvents[E],
   ): void {
-    this.server?.to(deviceRoom(deviceId)).emit(event, payload);
+    if (this.server) this.server.to(deviceRoom(deviceId)).emit(event, payload);
+    else this.remote?.to(deviceRoom(deviceId)).emit(event, payload);
   }
 
   /** Disconnects every socket of a device, on any instance. */
@@ -59,10 +72,10 @@ export class RealtimeEmitter {
     deviceId: string,
     reason: ServerToClientEvents['session:revoked']['reason'],
   ): void {
-    const server = this.server;
-    if (!server) return;
-    server.to(deviceRoom(deviceId)).emit('session:revoked', { deviceId, reason });
-    server.in(deviceRoom(deviceId)).disconnectSockets(true);
+    const target = this.server ?? this.remote;
+    if (!target) return;
+    target.to(deviceRoom(deviceId)).emit('session:revoked', { deviceId, reason });
+    target.in(deviceRoom(deviceId)).disconnectSockets(true);
   }
 
   /** Local sockets only: used when this instance drains. */

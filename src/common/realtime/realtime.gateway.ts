@@ -41,6 +41,8 @@ function tokenOf(socket: Socket): string | undefined {
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger('Realtime');
   private readonly connections: Gauge;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly verifier: AccessTokenVerifier,
@@ -111,6 +113,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       });
       return;
     }
+    this.inFlight++;
     try {
       let input: object = {};
       if (definition.parse) input = definition.parse(payload);
@@ -121,6 +124,18 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       const { error, unexpected } = toAppError(thrown);
       if (unexpected) this.logger.error({ err: thrown, event }, 'socket handler failed');
       ack?.({ ok: false, error: error.toBody() });
+    } finally {
+      this.inFlight--;
+      if (!this.inFlight) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+  }
+
+  /** Resolves when no client event is being handled (graceful shutdown), or after timeoutMs. */
+  async whenIdle(timeoutMs: number): Promise<void> {
+    if (!this.inFlight) return;
+    await Promise.race([
+      new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
   }
 }
