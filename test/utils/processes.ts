@@ -60,8 +60,8 @@ export async function startServerProcess(
     },
   );
   let log = '';
-  child.stdout!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20000)));
-  child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20000)));
+  child.stdout.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20000)));
+  child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20000)));
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
