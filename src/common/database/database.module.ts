@@ -12,10 +12,10 @@ import { EmbeddedPostgres } from './embedded-postgres';
       inject: [AppConfig, EmbeddedPostgres],
       useFactory: async (config: AppConfig, embedded: EmbeddedPostgres) => {
         const url = config.database.url ?? (await embedded.start());
-        // The embedded server multiplexes connections onto one PGlite session.
-        const poolSize = config.database.url
-          ? config.database.poolSize
-          : config.database.embeddedMaxConnections;
+        // PGlite runs one statement at a time anyway, and pglite-socket's multiplexer can
+        // interleave the extended-protocol messages (Parse/Bind/Execute) of concurrent
+        // connections, mixing up their parameters: the app uses a single connection.
+        const poolSize = config.database.url ? config.database.poolSize : 1;
         return dataSourceOptions(url, poolSize, config.database.runMigrations);
       },
     }),
