@@ -1,8 +1,9 @@
 import { Identity1764000000000 } from './1764000000000-identity';
 import { Messaging1764000001000 } from './1764000001000-messaging';
+import { Media1795622890751 } from './1795622890751-media';
 
 /**
  * Every migration, in order. `npm run migration:create -- <Name>` writes a new file;
  * add its class here. Migrations are hand-written SQL, reviewed like code.
  */
-export const allMigrations = [Identity1764000000000, Messaging1764000001000];
+export const allMigrations = [Identity1764000000000, Messaging1764000001000, Media1795622890751];
