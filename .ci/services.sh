@@ -36,3 +36,9 @@ if ! redis_up; then
   redis_up || { echo "Redis did not start" >&2; exit 1; }
 fi
 log "PostgreSQL and Redis are up"
+
+# ffmpeg makes video poster frames; without it the media tests check the no-thumbnail path.
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  log "installing ffmpeg"
+  apt_install ffmpeg || echo "ffmpeg could not be installed; video posters are tested as unavailable"
+fi
