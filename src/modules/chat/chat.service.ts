@@ -11,7 +11,13 @@ import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import type { MessageView, ReceiptEvent } from '../../common/realtime/socket-events';
 import { UsersService } from '../users/users.service';
 import type { ConversationSummary, PendingRange, ReceiptStatus } from './domain/conversation';
-import { MAX_BODY_BYTES, toMessageView, type UserMessageType } from './domain/message';
+import {
+  MAX_BODY_BYTES,
+  toMessageView,
+  type AppendRejection,
+  type UserMessageType,
+} from './domain/message';
+import { AudienceCache } from './audience.cache';
 import { statusFor } from './domain/watermarks';
 import { MessageWriteBatcher } from './message-write.batcher';
 import { ConversationRepository } from './ports/conversation.repository';
@@ -66,6 +72,7 @@ export class ChatService implements OnModuleInit {
     private readonly conversations: ConversationRepository,
     private readonly messages: MessageRepository,
     private readonly batcher: MessageWriteBatcher,
+    private readonly audiences: AudienceCache,
     private readonly users: UsersService,
     private readonly realtime: RealtimeEmitter,
     private readonly rateLimiter: RateLimiter,
@@ -106,35 +113,24 @@ export class ChatService implements OnModuleInit {
 
     const conversationId =
       input.conversationId ?? (await this.directWith(caller.userId, input.recipientId!));
-    const context = await this.conversations.sendContext(conversationId, caller.userId);
-    if (!context) throw AppError.notFound('Conversation');
-    if (!context.sender) throw AppError.notAMember();
-    const { conversation, sender, activeMemberIds } = context;
-    if (
-      conversation.type === 'group' &&
-      conversation.onlyAdminsCanSend &&
-      sender.role === 'member'
-    ) {
-      throw new AppError(ErrorCode.ADMIN_ONLY, 'Only admins can send messages in this group');
-    }
-
+    // Membership and admin-only rules are enforced by the store, in the transaction that
+    // assigns the seq; the cached audience only decides blocking and fan-out.
+    const audience = await this.audiences.get(conversationId);
+    if (!audience) throw AppError.notFound('Conversation');
     let withheldFrom: string | null = null;
-    if (conversation.type === 'direct') {
-      const peer = activeMemberIds.find((id) => id !== caller.userId);
+    if (audience.type === 'direct') {
+      const peer = audience.members.find((m) => m.userId !== caller.userId)?.userId;
       if (peer && (await this.users.isBlocked(peer, caller.userId))) withheldFrom = peer;
     }
     if (input.replyToId) {
       const original = await this.messages.findById(input.replyToId);
-      if (
-        !original ||
-        original.conversationId !== conversationId ||
-        original.seq <= sender.joinedSeq
-      ) {
+      const joinedSeq = audience.members.find((m) => m.userId === caller.userId)?.joinedSeq ?? 0;
+      if (!original || original.conversationId !== conversationId || original.seq <= joinedSeq) {
         throw AppError.notFound('Replied-to message');
       }
     }
 
-    const { message, duplicate } = await this.batcher.append({
+    const result = await this.batcher.append({
       id: uuidv7(),
       conversationId,
       senderId: caller.userId,
@@ -147,10 +143,17 @@ export class ChatService implements OnModuleInit {
       withheldFrom,
       createdAt: new Date(),
     });
+    if (result.kind === 'rejected') throw rejectionError(result.reason);
+    const { message, duplicate } = result;
     const view = toMessageView(message);
     if (!duplicate) {
       this.stored.inc();
-      this.realtime.toUsers(activeMemberIds, 'message:new', view, {
+      const current = await this.audiences.atVersion(conversationId, result.membersVersion);
+      const recipients: string[] = [];
+      // Someone who joined after this seq must not get it; the list is the one in force at it.
+      for (const m of current?.members ?? [])
+        if (m.joinedSeq < message.seq) recipients.push(m.userId);
+      this.realtime.toUsers(recipients, 'message:new', view, {
         exceptSocketId: caller.socketId,
         exceptUserIds: message.withheldFrom ? [message.withheldFrom] : undefined,
       });
@@ -170,12 +173,15 @@ export class ChatService implements OnModuleInit {
   private async directWith(userId: string, recipientId: string): Promise<string> {
     if (recipientId === userId)
       throw AppError.validation('You cannot message yourself with recipientId');
+    const known = this.audiences.directId(userId, recipientId);
+    if (known) return known;
     if (!(await this.users.exists(recipientId))) throw AppError.notFound('Recipient');
     const { conversation } = await this.conversations.getOrCreateDirect(
       uuidv7(),
       userId,
       recipientId,
     );
+    this.audiences.rememberDirect(userId, recipientId, conversation.id);
     return conversation.id;
   }
 
@@ -414,6 +420,17 @@ export class ChatService implements OnModuleInit {
     }
     await this.conversations.deleteWatermarkTimesBefore(before);
     return total;
+  }
+}
+
+function rejectionError(reason: AppendRejection): AppError {
+  switch (reason) {
+    case 'conversation_not_found':
+      return AppError.notFound('Conversation');
+    case 'not_a_member':
+      return AppError.notAMember();
+    case 'admin_only':
+      return new AppError(ErrorCode.ADMIN_ONLY, 'Only admins can send messages in this group');
   }
 }
 

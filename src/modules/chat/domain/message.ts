@@ -40,11 +40,19 @@ export interface MessageDraft {
   createdAt: Date;
 }
 
-export interface AppendResult {
-  message: StoredMessage;
-  /** True when (sender, clientMsgId) was stored before: this is the original. */
-  duplicate: boolean;
-}
+/** Why the store refused a draft; checked in the same transaction that assigns the seq. */
+export type AppendRejection = 'conversation_not_found' | 'not_a_member' | 'admin_only';
+
+export type AppendResult =
+  | {
+      kind: 'stored';
+      message: StoredMessage;
+      /** True when (sender, clientMsgId) was stored before: this is the original. */
+      duplicate: boolean;
+      /** The conversation's membership version when the message was stored. */
+      membersVersion: number;
+    }
+  | { kind: 'rejected'; reason: AppendRejection };
 
 export function toMessageView(m: StoredMessage): MessageView {
   return {

@@ -27,7 +27,10 @@ export abstract class MessageRepository {
   /**
    * Stores the drafts, assigning each conversation's next seqs gaplessly in draft order.
    * A draft whose (senderId, clientMsgId) is already stored, or appears earlier in the
-   * same call, yields the original with `duplicate: true`. Results follow draft order.
+   * same call, yields the original with `duplicate: true`. In the same transaction, a
+   * draft is refused if its conversation does not exist, its sender is not an active
+   * member, or the group lets only admins send and the sender is not one; a refused
+   * draft takes no seq. Results follow draft order.
    */
   abstract append(drafts: readonly MessageDraft[]): Promise<AppendResult[]>;
   abstract findById(id: string): Promise<StoredMessage | null>;

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Db, type SqlRunner } from '../../../../common/database/db';
 import type { PendingRange } from '../../domain/conversation';
-import type { AppendResult, MessageDraft, MessageType, StoredMessage } from '../../domain/message';
+import type {
+  AppendRejection,
+  AppendResult,
+  MessageDraft,
+  MessageType,
+  StoredMessage,
+} from '../../domain/message';
 import {
   MessageRepository,
   type HistoryQuery,
@@ -65,9 +71,10 @@ export class MessagePostgresRepository extends MessageRepository {
   }
 
   /**
-   * One transaction per batch, whatever its size or audience: dedupe lookup, one locking
-   * seq allocation per batch (rows locked in id order, so concurrent batches cannot
-   * deadlock), one multi-row insert. A concurrent duplicate or deadlock retries the batch.
+   * One transaction per batch, whatever its size or audience: a dedupe lookup, the
+   * conversation rows locked in id order (so concurrent batches cannot deadlock) with
+   * their settings and membership version, one membership check for all senders, one seq
+   * allocation and one multi-row insert. A concurrent duplicate or deadlock retries the batch.
    */
   async append(drafts: readonly MessageDraft[]): Promise<AppendResult[]> {
     if (!drafts.length) return [];
@@ -92,78 +99,131 @@ export class MessagePostgresRepository extends MessageRepository {
     for (const row of existing)
       known.set(dedupeKey(row.sender_id, row.client_msg_id), toMessage(row));
 
-    const fresh: MessageDraft[] = [];
+    const candidates: MessageDraft[] = [];
     const seen = new Set<string>();
     for (const d of drafts) {
       const key = dedupeKey(d.senderId, d.clientMsgId);
       if (known.has(key) || seen.has(key)) continue;
       seen.add(key);
-      fresh.push(d);
+      candidates.push(d);
     }
 
+    const conversations = new Map<string, { onlyAdminsCanSend: boolean; membersVersion: number }>();
+    const rejected = new Map<string, AppendRejection>();
     const created = new Map<string, StoredMessage>();
-    if (fresh.length) {
-      const counts = new Map<string, number>();
-      for (const d of fresh) counts.set(d.conversationId, (counts.get(d.conversationId) ?? 0) + 1);
-      const ids = [...counts.keys()].sort();
-      const now = new Date();
-      const allocated = await tx.query<{ id: string; last_seq: number }>(
-        `WITH locked AS (SELECT id FROM conversations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
-         UPDATE conversations c SET last_seq = c.last_seq + v.n, last_message_at = $3
-           FROM unnest($1::uuid[], $2::int[]) AS v(id, n)
-          WHERE c.id = v.id AND c.id IN (SELECT id FROM locked)
-          RETURNING c.id, c.last_seq`,
-        [ids, ids.map((id) => counts.get(id)), now],
-      );
-      const next = new Map<string, number>();
-      for (const row of allocated) next.set(row.id, row.last_seq - counts.get(row.id)! + 1);
-      const seqs: number[] = [];
-      for (const d of fresh) {
-        const seq = next.get(d.conversationId);
-        if (seq === undefined) throw new Error(`conversation ${d.conversationId} does not exist`);
-        next.set(d.conversationId, seq + 1);
-        seqs.push(seq);
-      }
-      await tx.query(
-        `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
-                               body, media_id, reply_to_id, withheld_from, created_at)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
-                              $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[])`,
-        [
-          fresh.map((d) => d.id),
-          fresh.map((d) => d.conversationId),
-          seqs,
-          fresh.map((d) => d.senderId),
-          fresh.map((d) => d.senderDeviceId),
-          fresh.map((d) => d.clientMsgId),
-          fresh.map((d) => d.type),
-          fresh.map((d) => d.body),
-          fresh.map((d) => d.mediaId),
-          fresh.map((d) => d.replyToId),
-          fresh.map((d) => d.withheldFrom),
-          fresh.map(() => now),
-        ],
-      );
-      fresh.forEach((d, i) => {
-        created.set(dedupeKey(d.senderId, d.clientMsgId), {
-          ...d,
-          seq: seqs[i],
-          createdAt: now,
-          editedAt: null,
-          deletedAt: null,
-        });
+    const conversationIds = [...new Set([...drafts.map((d) => d.conversationId)])].sort();
+    const locked = await tx.query<{
+      id: string;
+      type: string;
+      only_admins_can_send: boolean;
+      members_version: number;
+    }>(
+      `SELECT id, type, only_admins_can_send, members_version FROM conversations
+        WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [conversationIds],
+    );
+    for (const c of locked) {
+      conversations.set(c.id, {
+        onlyAdminsCanSend: c.type === 'group' && c.only_admins_can_send,
+        membersVersion: c.members_version,
       });
     }
 
+    if (candidates.length) {
+      const roles = new Map<string, string>();
+      const members = await tx.query<{ conversation_id: string; user_id: string; role: string }>(
+        `SELECT m.conversation_id, m.user_id, m.role FROM conversation_members m
+           JOIN unnest($1::uuid[], $2::uuid[]) AS k(conversation_id, user_id)
+             ON m.conversation_id = k.conversation_id AND m.user_id = k.user_id
+          WHERE m.left_seq IS NULL`,
+        [candidates.map((d) => d.conversationId), candidates.map((d) => d.senderId)],
+      );
+      for (const m of members) roles.set(`${m.conversation_id}:${m.user_id}`, m.role);
+
+      const fresh: MessageDraft[] = [];
+      for (const d of candidates) {
+        const key = dedupeKey(d.senderId, d.clientMsgId);
+        const conversation = conversations.get(d.conversationId);
+        const role = roles.get(`${d.conversationId}:${d.senderId}`);
+        if (!conversation) rejected.set(key, 'conversation_not_found');
+        else if (!role) rejected.set(key, 'not_a_member');
+        else if (conversation.onlyAdminsCanSend && role === 'member')
+          rejected.set(key, 'admin_only');
+        else fresh.push(d);
+      }
+
+      if (fresh.length) {
+        const counts = new Map<string, number>();
+        for (const d of fresh)
+          counts.set(d.conversationId, (counts.get(d.conversationId) ?? 0) + 1);
+        const ids = [...counts.keys()].sort();
+        const now = new Date();
+        const allocated = await tx.query<{ id: string; last_seq: number }>(
+          `UPDATE conversations c SET last_seq = c.last_seq + v.n, last_message_at = $3
+             FROM unnest($1::uuid[], $2::int[]) AS v(id, n)
+            WHERE c.id = v.id
+            RETURNING c.id, c.last_seq`,
+          [ids, ids.map((id) => counts.get(id)), now],
+        );
+        const next = new Map<string, number>();
+        for (const row of allocated) next.set(row.id, row.last_seq - counts.get(row.id)! + 1);
+        const seqs = fresh.map((d) => {
+          const seq = next.get(d.conversationId)!;
+          next.set(d.conversationId, seq + 1);
+          return seq;
+        });
+        await tx.query(
+          `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
+                                 body, media_id, reply_to_id, withheld_from, created_at)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
+                                $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[])`,
+          [
+            fresh.map((d) => d.id),
+            fresh.map((d) => d.conversationId),
+            seqs,
+            fresh.map((d) => d.senderId),
+            fresh.map((d) => d.senderDeviceId),
+            fresh.map((d) => d.clientMsgId),
+            fresh.map((d) => d.type),
+            fresh.map((d) => d.body),
+            fresh.map((d) => d.mediaId),
+            fresh.map((d) => d.replyToId),
+            fresh.map((d) => d.withheldFrom),
+            fresh.map(() => now),
+          ],
+        );
+        fresh.forEach((d, i) => {
+          created.set(dedupeKey(d.senderId, d.clientMsgId), {
+            ...d,
+            seq: seqs[i],
+            createdAt: now,
+            editedAt: null,
+            deletedAt: null,
+          });
+        });
+      }
+    }
+
     const handedOut = new Set<string>();
-    return drafts.map((d) => {
+    return drafts.map((d): AppendResult => {
       const key = dedupeKey(d.senderId, d.clientMsgId);
+      const membersVersion = conversations.get(d.conversationId)?.membersVersion ?? 0;
       const original = known.get(key);
-      if (original) return { message: original, duplicate: true };
+      if (original) {
+        return {
+          kind: 'stored',
+          message: original,
+          duplicate: true,
+          membersVersion:
+            conversations.get(original.conversationId)?.membersVersion ?? membersVersion,
+        };
+      }
+      const reason = rejected.get(key);
+      if (reason) return { kind: 'rejected', reason };
       const message = created.get(key)!;
       const duplicate = handedOut.has(key);
       handedOut.add(key);
-      return { message, duplicate };
+      return { kind: 'stored', message, duplicate, membersVersion };
     });
   }
 
