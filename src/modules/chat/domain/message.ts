@@ -26,19 +26,7 @@ export interface StoredMessage {
 }
 
 /** What a send asks to store: the service chooses the id, the store assigns the seq. */
-export interface MessageDraft {
-  id: string;
-  conversationId: string;
-  senderId: string;
-  senderDeviceId: string;
-  clientMsgId: string;
-  type: MessageType;
-  body: string;
-  mediaId: string | null;
-  replyToId: string | null;
-  withheldFrom: string | null;
-  createdAt: Date;
-}
+export type MessageDraft = Omit<StoredMessage, 'seq' | 'editedAt' | 'deletedAt'>;
 
 /** Why the store refused a draft; checked in the same transaction that assigns the seq. */
 export type AppendRejection = 'conversation_not_found' | 'not_a_member' | 'admin_only';
