@@ -112,34 +112,35 @@ export class MessagePostgresRepository extends MessageRepository {
     const rejected = new Map<string, AppendRejection>();
     const created = new Map<string, StoredMessage>();
     const conversationIds = [...new Set([...drafts.map((d) => d.conversationId)])].sort();
+    // Locks the conversation rows in id order and reads, in the same round trip, each
+    // sender's active membership in them.
     const locked = await tx.query<{
       id: string;
       type: string;
       only_admins_can_send: boolean;
       members_version: number;
+      user_id: string | null;
+      role: string | null;
     }>(
-      `SELECT id, type, only_admins_can_send, members_version FROM conversations
-        WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [conversationIds],
+      `SELECT c.id, c.type, c.only_admins_can_send, c.members_version, m.user_id, m.role
+         FROM conversations c
+         LEFT JOIN conversation_members m
+           ON m.conversation_id = c.id AND m.user_id = ANY($2::uuid[]) AND m.left_seq IS NULL
+        WHERE c.id = ANY($1::uuid[])
+        ORDER BY c.id
+        FOR UPDATE OF c`,
+      [conversationIds, [...new Set(candidates.map((d) => d.senderId))]],
     );
+    const roles = new Map<string, string>();
     for (const c of locked) {
       conversations.set(c.id, {
         onlyAdminsCanSend: c.type === 'group' && c.only_admins_can_send,
         membersVersion: c.members_version,
       });
+      if (c.user_id && c.role) roles.set(`${c.id}:${c.user_id}`, c.role);
     }
 
     if (candidates.length) {
-      const roles = new Map<string, string>();
-      const members = await tx.query<{ conversation_id: string; user_id: string; role: string }>(
-        `SELECT m.conversation_id, m.user_id, m.role FROM conversation_members m
-           JOIN unnest($1::uuid[], $2::uuid[]) AS k(conversation_id, user_id)
-             ON m.conversation_id = k.conversation_id AND m.user_id = k.user_id
-          WHERE m.left_seq IS NULL`,
-        [candidates.map((d) => d.conversationId), candidates.map((d) => d.senderId)],
-      );
-      for (const m of members) roles.set(`${m.conversation_id}:${m.user_id}`, m.role);
-
       const fresh: MessageDraft[] = [];
       for (const d of candidates) {
         const key = dedupeKey(d.senderId, d.clientMsgId);
