@@ -36,7 +36,7 @@ export class MessageWriteBatcher {
 
   append(draft: MessageDraft): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
-      const lane = this.lanes[laneOf(draft.conversationId)]!;
+      const lane = this.lanes[laneOf(draft.conversationId)];
       lane.queue.push({ draft, resolve, reject });
       this.pump(lane);
     });
@@ -66,16 +66,16 @@ export class MessageWriteBatcher {
   private async write(batch: Waiting[]): Promise<void> {
     try {
       const results = await this.messages.append(batch.map((w) => w.draft));
-      batch.forEach((w, i) => w.resolve(results[i]!));
+      batch.forEach((w, i) => w.resolve(results[i]));
     } catch (error) {
       if (batch.length === 1) {
-        batch[0]!.reject(error);
+        batch[0].reject(error);
         return;
       }
       // One bad draft must not fail its neighbours: retry each on its own.
       for (const w of batch) {
         await this.messages.append([w.draft]).then(
-          (r) => w.resolve(r[0]!),
+          (r) => w.resolve(r[0]),
           (e: unknown) => w.reject(e),
         );
       }
