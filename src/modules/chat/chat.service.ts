@@ -109,7 +109,7 @@ export class ChatService implements OnModuleInit {
     if (body.length > MAX_BODY_BYTES / 4 && Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
       throw AppError.tooLarge(`body is larger than ${MAX_BODY_BYTES} bytes`);
     }
-    await this.checkRate(caller.userId);
+    await this.checkRate(caller, input.clientMsgId);
 
     const conversationId =
       input.conversationId ?? (await this.directWith(caller.userId, input.recipientId!));
@@ -161,13 +161,17 @@ export class ChatService implements OnModuleInit {
     return { message: view, duplicate };
   }
 
-  private async checkRate(userId: string): Promise<void> {
+  /**
+   * The send rate limit. A refused resend of a message that was stored (its ack was lost)
+   * is not refused: the caller gets the original, as idempotency promises.
+   */
+  private async checkRate(caller: Caller, clientMsgId: string): Promise<void> {
     const limit = this.config.messages.rateLimitPerMinute;
     if (limit <= 0) return;
-    const decision = await this.rateLimiter.consume(`msg:${userId}`, limit, 60_000);
-    if (!decision.allowed) {
-      throw AppError.rateLimited(decision.retryAfterMs, `At most ${limit} messages per minute`);
-    }
+    const decision = await this.rateLimiter.consume(`msg:${caller.userId}`, limit, 60_000);
+    if (decision.allowed) return;
+    if (await this.messages.findBySenderAndClientId(caller.userId, clientMsgId)) return;
+    throw AppError.rateLimited(decision.retryAfterMs, `At most ${limit} messages per minute`);
   }
 
   private async directWith(userId: string, recipientId: string): Promise<string> {
@@ -217,6 +221,7 @@ export class ChatService implements OnModuleInit {
         conversationId,
         advance.previousDelivered,
         advance.delivered,
+        caller.userId,
       );
       const receipt: ReceiptEvent = {
         conversationId,
@@ -236,7 +241,12 @@ export class ChatService implements OnModuleInit {
         at,
       };
       const senders = (
-        await this.messages.sendersBetween(conversationId, advance.previousRead, advance.read)
+        await this.messages.sendersBetween(
+          conversationId,
+          advance.previousRead,
+          advance.read,
+          caller.userId,
+        )
       ).filter((id) => id !== caller.userId);
       let audience = self;
       if (senders.length) {
@@ -375,7 +385,8 @@ export class ChatService implements OnModuleInit {
       this.users.findMany(peerIds),
       this.conversations.readReceiptsOf([userId]),
     ]);
-    const peerNames = new Map(peers.map((u) => [u.id, u.displayName || u.phone]));
+    // The display name only: the phone number is not shown to whoever opens a chat.
+    const peerNames = new Map(peers.map((u) => [u.id, u.displayName || null]));
     const seesRead = settings.get(userId) ?? true;
     return summaries.map((s) => {
       const last = lastMessages.get(s.conversation.id);

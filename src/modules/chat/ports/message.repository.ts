@@ -34,6 +34,10 @@ export abstract class MessageRepository {
    */
   abstract append(drafts: readonly MessageDraft[]): Promise<AppendResult[]>;
   abstract findById(id: string): Promise<StoredMessage | null>;
+  abstract findBySenderAndClientId(
+    senderId: string,
+    clientMsgId: string,
+  ): Promise<StoredMessage | null>;
   /** A page of history in ascending seq; fetches `limit + 1` to tell whether there is more. */
   abstract history(query: HistoryQuery): Promise<{ messages: StoredMessage[]; hasMore: boolean }>;
   /** Oldest first within each range, ranges in the given order, at most `limit` in all. */
@@ -48,11 +52,15 @@ export abstract class MessageRepository {
     ranges: readonly PendingRange[],
     viewerId: string,
   ): Promise<Map<string, number>>;
-  /** Distinct senders of the messages in (afterSeq, untilSeq]. */
+  /**
+   * Distinct senders of the user messages in (afterSeq, untilSeq]; with a viewer, those
+   * withheld from the viewer are left out (a blocked sender learns nothing from acks).
+   */
   abstract sendersBetween(
     conversationId: string,
     afterSeq: number,
     untilSeq: number,
+    viewerId?: string,
   ): Promise<string[]>;
   /** Deletes up to `batchSize` messages created before `before`; returns how many. */
   abstract deleteCreatedBefore(before: Date, batchSize: number): Promise<number>;

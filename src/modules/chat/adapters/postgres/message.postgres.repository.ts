@@ -236,6 +236,17 @@ export class MessagePostgresRepository extends MessageRepository {
     return row ? toMessage(row) : null;
   }
 
+  async findBySenderAndClientId(
+    senderId: string,
+    clientMsgId: string,
+  ): Promise<StoredMessage | null> {
+    const [row] = await this.db.query<MessageRow>(
+      `SELECT ${cols} FROM messages m WHERE m.sender_id = $1 AND m.client_msg_id = $2`,
+      [senderId, clientMsgId],
+    );
+    return row ? toMessage(row) : null;
+  }
+
   async history(q: HistoryQuery): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
     const low = Math.max(q.minSeqExclusive, q.afterSeq ?? q.minSeqExclusive);
     const high = Math.min(q.maxSeq, q.beforeSeq !== undefined ? q.beforeSeq - 1 : q.maxSeq);
@@ -318,12 +329,14 @@ export class MessagePostgresRepository extends MessageRepository {
     conversationId: string,
     afterSeq: number,
     untilSeq: number,
+    viewerId?: string,
   ): Promise<string[]> {
     if (untilSeq <= afterSeq) return [];
     const rows = await this.db.query<{ sender_id: string }>(
       `SELECT DISTINCT sender_id FROM messages
-        WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 AND type <> 'system'`,
-      [conversationId, afterSeq, untilSeq],
+        WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 AND type <> 'system'
+          AND ($4::uuid IS NULL OR withheld_from IS NULL OR withheld_from <> $4::uuid)`,
+      [conversationId, afterSeq, untilSeq, viewerId ?? null],
     );
     return rows.map((r) => r.sender_id);
   }
