@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './common/config/app-config';
 import { HttpErrorFilter } from './common/errors/http-exception.filter';
+import { HttpMetricsMiddleware } from './common/metrics/http-metrics.middleware';
 import { LifecycleState } from './common/health/lifecycle.state';
 import { ParleyIoAdapter } from './common/realtime/parley-io.adapter';
 import type { Server } from 'node:http';
@@ -26,6 +27,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  // Every request is timed, under the prefix or not, found or not.
+  const httpMetrics = app.get(HttpMetricsMiddleware);
+  app.use(httpMetrics.use.bind(httpMetrics));
   app.useBodyParser('json', { limit: '1mb' });
   app.set('trust proxy', true);
   app.disable('x-powered-by');

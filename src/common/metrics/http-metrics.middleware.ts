@@ -20,10 +20,11 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     const end = this.duration.startTimer();
     res.on('finish', () => {
       // The matched route pattern keeps label cardinality bounded (no ids in labels).
+      // Express sets req.route only when a route handled the request.
       const route = (req.route as { path?: string } | undefined)?.path;
       end({
         method: req.method,
-        route: route ? `${req.baseUrl}${route}` : 'unmatched',
+        route: route && res.statusCode !== 404 ? `${req.baseUrl}${route}` : 'unmatched',
         status: String(res.statusCode),
       });
     });
