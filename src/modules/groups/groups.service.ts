@@ -182,12 +182,17 @@ export class GroupsService {
     }
   }
 
-  /** Sends the change's system messages to every member (and to anyone it removed). */
-  private async publish(result: ChangeResult, alsoNotify: string[] = []): Promise<GroupView> {
+  /**
+   * Sends the change's system messages to every member. Someone the change removed gets
+   * only the first, the one announcing their removal: what follows is past their cut-off.
+   */
+  private async publish(result: ChangeResult, removed: string[] = []): Promise<GroupView> {
     const members = await this.groups.members(result.group.id);
-    const audience = [...members.map((m) => m.userId), ...alsoNotify];
-    for (const message of result.events)
+    const memberIds = members.map((m) => m.userId);
+    result.events.forEach((message, i) => {
+      const audience = i === 0 ? [...memberIds, ...removed] : memberIds;
       this.realtime.toUsers(audience, 'message:new', toMessageView(message));
+    });
     return this.view(result.group, members);
   }
 
