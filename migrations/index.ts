@@ -1,6 +1,7 @@
 import { Identity1764000000000 } from './1764000000000-identity';
 import { Messaging1764000001000 } from './1764000001000-messaging';
-import { MembersVersion1764000002000 } from './1764000002000-members-version';
+import { Media1795622890751 } from './1795622890751-media';
+import { MembersVersion1795630000000 } from './1795630000000-members-version';
 
 /**
  * Every migration, in order. `npm run migration:create -- <Name>` writes a new file;
@@ -9,5 +10,6 @@ import { MembersVersion1764000002000 } from './1764000002000-members-version';
 export const allMigrations = [
   Identity1764000000000,
   Messaging1764000001000,
-  MembersVersion1764000002000,
+  Media1795622890751,
+  MembersVersion1795630000000,
 ];

@@ -12,7 +12,9 @@ import { RedisModule } from './common/redis/redis.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { UsersModule } from './modules/users/users.module';
 import { ChatModule } from './modules/chat/chat.module';
+import { MediaModule } from './modules/media/media.module';
 import { GroupsModule } from './modules/groups/groups.module';
+import { PresenceModule } from './modules/presence/presence.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 
@@ -38,7 +40,9 @@ export class AppModule {
         AuthModule,
         UsersModule,
         ChatModule,
+        MediaModule,
         GroupsModule,
+        PresenceModule,
       ],
     };
   }

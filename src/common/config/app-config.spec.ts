@@ -153,8 +153,14 @@ describe('loadConfig', () => {
 
     it('knows which roles run the API and the workers', () => {
       const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
-      expect(load({ APP_ROLE: 'worker', ...redis })).toMatchObject({ runsApi: false, runsWorkers: true });
-      expect(load({ APP_ROLE: 'api', ...redis })).toMatchObject({ runsApi: true, runsWorkers: false });
+      expect(load({ APP_ROLE: 'worker', ...redis })).toMatchObject({
+        runsApi: false,
+        runsWorkers: true,
+      });
+      expect(load({ APP_ROLE: 'api', ...redis })).toMatchObject({
+        runsApi: true,
+        runsWorkers: false,
+      });
       expect(load({})).toMatchObject({ runsApi: true, runsWorkers: true });
       expectRefused({ APP_ROLE: 'both' }, 'APP_ROLE');
       // Split roles reach each other only through Redis.

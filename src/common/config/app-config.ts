@@ -10,6 +10,22 @@ export class ConfigError extends Error {
   }
 }
 
+export interface S3Settings {
+  bucket: string;
+  /** Unset: AWS S3 itself. */
+  endpoint: string | undefined;
+  /** Where clients reach the store, when it differs from `endpoint` (presigned URLs). */
+  publicEndpoint: string | undefined;
+  region: string;
+  /** Unset: the AWS SDK's default credential chain (environment, instance role, ...). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  forcePathStyle: boolean;
+  requestChecksumCalculation: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
+  responseChecksumValidation: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
+  /** Downloads answer with a redirect to a presigned URL (true) or stream through Parley. */
+  presignedDownloads: boolean;
+}
+
 /**
  * The validated configuration tree, injected wherever settings are needed.
  * Instances are immutable; build them with {@link loadConfig}.
@@ -49,6 +65,21 @@ export class AppConfig {
   readonly typing: { throttleMs: number; ttlMs: number };
   readonly queue: { concurrency: number; attempts: number; lockMs: number };
   readonly shutdownGraceMs: number;
+  readonly media: {
+    /** Largest upload per kind, in bytes. */
+    maxBytes: { image: number; video: number; audio: number; document: number };
+    maxImagePixels: number;
+    /** Bytes one user may upload in any hour; 0 = no quota. */
+    uploadQuotaBytesPerHour: number;
+    urlExpirySec: number;
+    uploadExpirySec: number;
+    thumbnailMaxPx: number;
+    ffmpegPath: string;
+    ffprobePath: string;
+    ffmpegTimeoutMs: number;
+  };
+  /** Set when media lives in an S3-compatible store (S3_BUCKET); local disk otherwise. */
+  readonly s3: S3Settings | undefined;
 
   constructor(e: Environment, jwtSecret: string) {
     this.env = e.NODE_ENV;
@@ -93,6 +124,38 @@ export class AppConfig {
       lockMs: e.QUEUE_LOCK_MS,
     };
     this.shutdownGraceMs = e.SHUTDOWN_GRACE_MS;
+    this.media = {
+      maxBytes: {
+        image: e.MEDIA_MAX_IMAGE_BYTES,
+        video: e.MEDIA_MAX_VIDEO_BYTES,
+        audio: e.MEDIA_MAX_AUDIO_BYTES,
+        document: e.MEDIA_MAX_DOCUMENT_BYTES,
+      },
+      maxImagePixels: e.MEDIA_MAX_IMAGE_PIXELS,
+      uploadQuotaBytesPerHour: e.MEDIA_UPLOAD_QUOTA_BYTES_PER_HOUR,
+      urlExpirySec: e.MEDIA_URL_EXPIRY_SEC,
+      uploadExpirySec: e.MEDIA_UPLOAD_EXPIRY_SEC,
+      thumbnailMaxPx: e.MEDIA_THUMBNAIL_MAX_PX,
+      ffmpegPath: e.MEDIA_FFMPEG_PATH,
+      ffprobePath: e.MEDIA_FFPROBE_PATH,
+      ffmpegTimeoutMs: e.MEDIA_FFMPEG_TIMEOUT_MS,
+    };
+    this.s3 = e.S3_BUCKET
+      ? {
+          bucket: e.S3_BUCKET,
+          endpoint: e.S3_ENDPOINT,
+          publicEndpoint: e.S3_PUBLIC_ENDPOINT,
+          region: e.S3_REGION,
+          credentials:
+            e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+              ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+              : undefined,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          requestChecksumCalculation: e.S3_REQUEST_CHECKSUM_CALCULATION,
+          responseChecksumValidation: e.S3_RESPONSE_CHECKSUM_VALIDATION,
+          presignedDownloads: e.S3_PRESIGNED_DOWNLOADS,
+        }
+      : undefined;
   }
 
   get embeddedDatabase(): boolean {

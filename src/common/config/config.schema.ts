@@ -17,6 +17,13 @@ const int = (fallback: number, min = 0) =>
     .optional()
     .transform((v) => v ?? fallback);
 
+const MIB = 1024 * 1024;
+/** S3's limit for one PutObject (5 GiB); media objects are written in one request. */
+const MAX_OBJECT_BYTES = 5 * 1024 * MIB;
+const TOO_BIG = 'must be at most 5368709120 (5 GiB)';
+/** The AWS SDK's checksum modes; several S3-compatible stores need WHEN_REQUIRED. */
+const checksumMode = z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED']).default('WHEN_SUPPORTED');
+
 /**
  * Every setting the server understands. Each key is documented in .env.example;
  * keep both in step.
@@ -64,6 +71,32 @@ export const environmentSchema = z.object({
   QUEUE_LOCK_MS: int(30000, 1000),
   SHUTDOWN_GRACE_MS: int(10000),
   CORS_ORIGIN: z.string().default('*'),
+
+  MEDIA_MAX_IMAGE_BYTES: int(16 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
+  MEDIA_MAX_VIDEO_BYTES: int(100 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
+  MEDIA_MAX_AUDIO_BYTES: int(100 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
+  MEDIA_MAX_DOCUMENT_BYTES: int(100 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
+  MEDIA_MAX_IMAGE_PIXELS: int(100_000_000, 1),
+  MEDIA_UPLOAD_QUOTA_BYTES_PER_HOUR: int(500 * MIB),
+  MEDIA_URL_EXPIRY_SEC: int(300, 1).pipe(
+    z.number().max(604_800, 'must be at most 604800 (7 days)'),
+  ),
+  MEDIA_UPLOAD_EXPIRY_SEC: int(86_400, 60),
+  MEDIA_THUMBNAIL_MAX_PX: int(320, 16).pipe(z.number().max(2048, 'must be at most 2048')),
+  MEDIA_FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  MEDIA_FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  MEDIA_FFMPEG_TIMEOUT_MS: int(30_000, 100),
+
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: bool(false),
+  S3_REQUEST_CHECKSUM_CALCULATION: checksumMode,
+  S3_RESPONSE_CHECKSUM_VALIDATION: checksumMode,
+  S3_PRESIGNED_DOWNLOADS: bool(true),
 });
 
 /**
@@ -87,6 +120,22 @@ export function crossSettingProblems(raw: Record<string, string | undefined>): s
   }
   if (raw.SMS_DRIVER === 'webhook' && !raw.SMS_WEBHOOK_URL) {
     problems.push('SMS_WEBHOOK_URL: is required when SMS_DRIVER=webhook');
+  }
+  // Any S3 setting without a bucket would silently leave media on local disk.
+  const s3Settings = [
+    'S3_ENDPOINT',
+    'S3_PUBLIC_ENDPOINT',
+    'S3_ACCESS_KEY_ID',
+    'S3_SECRET_ACCESS_KEY',
+  ];
+  const givenS3 = s3Settings.filter((name) => raw[name]);
+  if (!raw.S3_BUCKET && givenS3.length) {
+    problems.push(`S3_BUCKET: is required when ${givenS3.join(', ')} is set`);
+  }
+  if (!!raw.S3_ACCESS_KEY_ID !== !!raw.S3_SECRET_ACCESS_KEY) {
+    problems.push(
+      `${raw.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'}: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together`,
+    );
   }
   const syncDefault = Number(raw.SYNC_DEFAULT_LIMIT ?? 100);
   const syncMax = Number(raw.SYNC_MAX_LIMIT ?? 500);

@@ -9,6 +9,8 @@ export const JobName = {
   purgeExpiredMessages: 'purge-expired-messages',
   purgeExpiredAuthData: 'purge-expired-auth-data',
   processMedia: 'process-media',
+  purgeExpiredUploads: 'purge-expired-uploads',
+  requeueStuckMedia: 'requeue-stuck-media',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -16,6 +18,8 @@ export interface JobPayloads {
   'purge-expired-messages': Record<string, never>;
   'purge-expired-auth-data': Record<string, never>;
   'process-media': { mediaId: string };
+  'purge-expired-uploads': Record<string, never>;
+  'requeue-stuck-media': Record<string, never>;
 }
 
 /** The queue each job runs on: maintenance work never waits behind media work. */
@@ -23,4 +27,6 @@ export const queueOf: Record<JobName, QueueName> = {
   'purge-expired-messages': QueueName.maintenance,
   'purge-expired-auth-data': QueueName.maintenance,
   'process-media': QueueName.media,
+  'purge-expired-uploads': QueueName.maintenance,
+  'requeue-stuck-media': QueueName.maintenance,
 };

@@ -78,6 +78,20 @@ export class RealtimeEmitter {
     target.in(deviceRoom(deviceId)).disconnectSockets(true);
   }
 
+  /**
+   * Sockets held by this instance, by socket id; serialized once for all of them. For
+   * per-connection state that only this instance knows (e.g. presence subscriptions), so
+   * nothing is published to other instances.
+   */
+  toLocalSockets<E extends ServerEventName>(
+    socketIds: readonly string[],
+    event: E,
+    payload: ServerToClientEvents[E],
+  ): void {
+    if (!socketIds.length) return;
+    this.server?.local.to([...socketIds]).emit(event, payload);
+  }
+
   /** Local sockets only: used when this instance drains. */
   broadcastLocal<E extends ServerEventName>(event: E, payload: ServerToClientEvents[E]): void {
     this.server?.local.emit(event, payload);

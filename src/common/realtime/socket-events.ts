@@ -11,6 +11,8 @@ export interface MessageView {
   type: 'text' | 'image' | 'video' | 'audio' | 'document' | 'system';
   body: string;
   mediaId: string | null;
+  /** View-once media: each recipient can download it once (Parley addition). */
+  viewOnce: boolean;
   replyToId: string | null;
   createdAt: string;
   editedAt: string | null;
@@ -39,6 +41,28 @@ export interface PresenceEvent {
 }
 
 /**
+ * Why there is no thumbnail: none for audio and documents, no ffmpeg for a video poster
+ * frame, processing failed, or a view-once recipient (who sees no preview).
+ */
+export type NoThumbnailReason = 'not-applicable' | 'ffmpeg-unavailable' | 'failed' | 'view-once';
+
+/**
+ * Sent to the uploader and to the members who can see a message carrying the media, once
+ * its processing (thumbnail, poster frame, duration) is done.
+ */
+export interface MediaReadyEvent {
+  mediaId: string;
+  /** Path of the thumbnail under the REST base (needs the bearer token), or null. */
+  thumbnailUrl: string | null;
+  /** Set when thumbnailUrl is null. */
+  noThumbnailReason?: NoThumbnailReason;
+  kind?: 'image' | 'video' | 'audio' | 'document';
+  width?: number;
+  height?: number;
+  durationMs?: number;
+}
+
+/**
  * Every event the server sends to clients, with its payload. All outbound traffic goes
  * through RealtimeEmitter, which only accepts these.
  */
@@ -50,7 +74,7 @@ export interface ServerToClientEvents {
   'session:revoked': { deviceId: string; reason: 'logout' | 'device_removed' | 'token_reuse' };
   'server:draining': { reconnectInMs: number };
   'conversation:updated': { conversationId: string };
-  'media:ready': { mediaId: string; thumbnailUrl: string | null };
+  'media:ready': MediaReadyEvent;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

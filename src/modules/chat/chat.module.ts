@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MediaModule } from '../media/media.module';
 import { UsersModule } from '../users/users.module';
 import { ConversationPostgresRepository } from './adapters/postgres/conversation.postgres.repository';
 import { MessagePostgresRepository } from './adapters/postgres/message.postgres.repository';
@@ -12,7 +13,9 @@ import { MessageRepository } from './ports/message.repository';
 import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messages.processor';
 
 @Module({
-  imports: [UsersModule],
+  // Chat checks and records media attachments; media reaches back only through the
+  // MediaAudience that ChatService registers (no import cycle).
+  imports: [UsersModule, MediaModule],
   controllers: [ChatController],
   providers: [
     ChatService,

@@ -11,7 +11,9 @@ import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import type { MessageView, ReceiptEvent } from '../../common/realtime/socket-events';
 import { UsersService } from '../users/users.service';
 import type { ConversationSummary, PendingRange, ReceiptStatus } from './domain/conversation';
+import { MediaService } from '../media/media.service';
 import {
+  isMediaMessageType,
   MAX_BODY_BYTES,
   toMessageView,
   type AppendRejection,
@@ -35,6 +37,8 @@ export interface SendInput {
   type: UserMessageType;
   body?: string;
   mediaId?: string;
+  /** View-once media: each recipient can download it once. */
+  viewOnce?: boolean;
   replyToId?: string;
 }
 
@@ -78,6 +82,7 @@ export class ChatService implements OnModuleInit {
     private readonly rateLimiter: RateLimiter,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
+    private readonly media: MediaService,
     metrics: MetricsRegistry,
   ) {
     this.stored = metrics.counter('parley_messages_stored_total', 'Messages durably stored');
@@ -93,6 +98,11 @@ export class ChatService implements OnModuleInit {
     this.events.on('user.privacy.changed', ({ userId, readReceipts }) =>
       this.conversations.setReadReceipts(userId, readReceipts),
     );
+    // Media asks chat who may see a message (it cannot import chat: chat imports media).
+    this.media.registerAudience({
+      visibleMessageIds: (userId, ids) => this.visibleMessageIds(userId, ids),
+      audienceOf: (ids) => this.currentAudienceOf(ids),
+    });
   }
 
   /** Stores a message once, then fans it out; resolves only after the commit (the "sent" tick). */
@@ -106,6 +116,8 @@ export class ChatService implements OnModuleInit {
     }
     if (input.type === 'text' && body.length === 0)
       throw AppError.validation('body must not be empty');
+    const mediaProblem = mediaFieldsProblem(input);
+    if (mediaProblem) throw AppError.validation(mediaProblem);
     if (body.length > MAX_BODY_BYTES / 4 && Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
       throw AppError.tooLarge(`body is larger than ${MAX_BODY_BYTES} bytes`);
     }
@@ -130,8 +142,21 @@ export class ChatService implements OnModuleInit {
       }
     }
 
+    const id = uuidv7();
+    // The share is recorded before the message, so no stored message points at media
+    // its recipients could not fetch.
+    const attached =
+      input.mediaId && isMediaMessageType(input.type)
+        ? await this.media.attach(caller.userId, {
+            mediaId: input.mediaId,
+            type: input.type,
+            viewOnce: input.viewOnce ?? false,
+            messageId: id,
+            conversationId,
+          })
+        : null;
     const result = await this.batcher.append({
-      id: uuidv7(),
+      id,
       conversationId,
       senderId: caller.userId,
       senderDeviceId: caller.deviceId,
@@ -139,6 +164,7 @@ export class ChatService implements OnModuleInit {
       type: input.type,
       body,
       mediaId: input.mediaId ?? null,
+      viewOnce: input.viewOnce ?? false,
       replyToId: input.replyToId ?? null,
       withheldFrom,
       createdAt: new Date(),
@@ -157,8 +183,31 @@ export class ChatService implements OnModuleInit {
         exceptSocketId: caller.socketId,
         exceptUserIds: message.withheldFrom ? [message.withheldFrom] : undefined,
       });
+      if (attached) {
+        // Media processed before this send: its new audience hears about it now.
+        await this.media.announceShared(attached, recipients, {
+          viewOnce: view.viewOnce,
+          exceptUserIds: [caller.userId, ...(message.withheldFrom ? [message.withheldFrom] : [])],
+        });
+      }
     }
     return { message: view, duplicate };
+  }
+
+  /**
+   * Authorizes an ephemeral signal (typing) in a conversation: NOT_FOUND if it does not
+   * exist, NOT_A_MEMBER unless the caller is an active member. Returns the active members.
+   * Read fresh, not from the send cache: a just-removed member must be refused at once.
+   */
+  async activeMembersFor(
+    userId: string,
+    conversationId: string,
+  ): Promise<{ type: 'direct' | 'group'; memberIds: string[] }> {
+    const audience = await this.conversations.audience(conversationId);
+    if (!audience) throw AppError.notFound('Conversation');
+    const memberIds = audience.members.map((m) => m.userId);
+    if (!memberIds.includes(userId)) throw AppError.notAMember();
+    return { type: audience.type, memberIds };
   }
 
   /**
@@ -420,6 +469,46 @@ export class ChatService implements OnModuleInit {
       : AppError.notFound('Conversation');
   }
 
+  /**
+   * Of these messages, those the user can see: a member when it was sent and not removed
+   * before it, and not withheld from them. Used by media to authorize downloads.
+   */
+  async visibleMessageIds(userId: string, messageIds: readonly string[]): Promise<Set<string>> {
+    const visible = new Set<string>();
+    for (const id of unique([...messageIds])) {
+      const message = await this.messages.findById(id);
+      if (!message || message.withheldFrom === userId) continue;
+      const membership = await this.conversations.findMembership(message.conversationId, userId);
+      if (
+        membership &&
+        message.seq > membership.joinedSeq &&
+        (membership.leftSeq === null || message.seq <= membership.leftSeq)
+      ) {
+        visible.add(id);
+      }
+    }
+    return visible;
+  }
+
+  /** Present members who can see these messages (for media:ready). */
+  async currentAudienceOf(messageIds: readonly string[]): Promise<string[]> {
+    const users = new Set<string>();
+    for (const id of unique([...messageIds])) {
+      const message = await this.messages.findById(id);
+      if (!message) continue;
+      for (const member of await this.conversations.memberReceipts(message.conversationId)) {
+        if (
+          member.leftSeq === null &&
+          member.joinedSeq < message.seq &&
+          member.userId !== message.withheldFrom
+        ) {
+          users.add(member.userId);
+        }
+      }
+    }
+    return [...users];
+  }
+
   /** Deletes messages and receipt times past the retention period, in bounded batches. */
   async purgeExpired(): Promise<number> {
     const before = new Date(Date.now() - this.config.messages.retentionDays * 86_400_000);
@@ -443,6 +532,16 @@ function rejectionError(reason: AppendRejection): AppError {
     case 'admin_only':
       return new AppError(ErrorCode.ADMIN_ONLY, 'Only admins can send messages in this group');
   }
+}
+
+/** Media messages need a mediaId; other types take neither mediaId nor viewOnce. */
+function mediaFieldsProblem(input: SendInput): string | null {
+  if (isMediaMessageType(input.type)) {
+    return input.mediaId ? null : `mediaId is required for ${input.type} messages`;
+  }
+  if (input.mediaId) return 'mediaId is only for image, video, audio and document messages';
+  if (input.viewOnce) return 'viewOnce is only for image, video, audio and document messages';
+  return null;
 }
 
 function unique<T>(items: T[]): T[] {

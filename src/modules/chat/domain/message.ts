@@ -3,6 +3,13 @@ import type { MessageView } from '../../../common/realtime/socket-events';
 export type MessageType = MessageView['type'];
 export const USER_MESSAGE_TYPES = ['text', 'image', 'video', 'audio', 'document'] as const;
 export type UserMessageType = (typeof USER_MESSAGE_TYPES)[number];
+/** Message types that carry an uploaded media (mediaId required, kind must match). */
+export const MEDIA_MESSAGE_TYPES = ['image', 'video', 'audio', 'document'] as const;
+export type MediaMessageType = (typeof MEDIA_MESSAGE_TYPES)[number];
+
+export function isMediaMessageType(type: string): type is MediaMessageType {
+  return (MEDIA_MESSAGE_TYPES as readonly string[]).includes(type);
+}
 
 /** 64 KiB: the largest message body, in UTF-8 bytes. */
 export const MAX_BODY_BYTES = 65_536;
@@ -17,6 +24,8 @@ export interface StoredMessage {
   type: MessageType;
   body: string;
   mediaId: string | null;
+  /** View-once media; absent means false (system messages, older rows). */
+  viewOnce?: boolean;
   replyToId: string | null;
   /** A direct recipient who blocked the sender: the message is never shown to them. */
   withheldFrom: string | null;
@@ -53,6 +62,7 @@ export function toMessageView(m: StoredMessage): MessageView {
     type: m.type,
     body: m.body,
     mediaId: m.mediaId,
+    viewOnce: m.viewOnce ?? false,
     replyToId: m.replyToId,
     createdAt: m.createdAt.toISOString(),
     editedAt: m.editedAt ? m.editedAt.toISOString() : null,

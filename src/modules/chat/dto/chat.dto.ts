@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -11,7 +12,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { USER_MESSAGE_TYPES, type UserMessageType } from '../domain/message';
+import { isMediaMessageType, USER_MESSAGE_TYPES, type UserMessageType } from '../domain/message';
 
 export class SendMessageDto {
   @ApiProperty({
@@ -45,10 +46,20 @@ export class SendMessageDto {
   @IsString()
   body?: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsUUID()
+  @ApiPropertyOptional({
+    description:
+      'Required for image, video, audio and document messages: an uploaded media (POST /media) whose kind equals type',
+  })
+  @ValidateIf((o: SendMessageDto) => isMediaMessageType(o.type) || o.mediaId !== undefined)
+  @IsUUID('all', { message: 'mediaId must be the id of an uploaded media' })
   mediaId?: string;
+
+  @ApiPropertyOptional({
+    description: 'Media messages only: each recipient can download the media once',
+  })
+  @IsOptional()
+  @IsBoolean()
+  viewOnce?: boolean;
 
   @ApiPropertyOptional()
   @IsOptional()
@@ -142,6 +153,7 @@ export class MessageResponseDto {
   @ApiProperty({ enum: ['text', 'image', 'video', 'audio', 'document', 'system'] }) type!: string;
   @ApiProperty() body!: string;
   @ApiProperty({ nullable: true, type: String }) mediaId!: string | null;
+  @ApiProperty({ description: 'View-once media' }) viewOnce!: boolean;
   @ApiProperty({ nullable: true, type: String }) replyToId!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty({ nullable: true, type: String }) editedAt!: string | null;

@@ -63,4 +63,6 @@ export abstract class ConversationRepository {
   abstract setReadReceipts(userId: string, enabled: boolean): Promise<void>;
   abstract readReceiptsOf(userIds: readonly string[]): Promise<Map<string, boolean>>;
   abstract deleteWatermarkTimesBefore(before: Date): Promise<number>;
+  /** Which of `otherIds` are active members of at least one conversation `userId` is active in. */
+  abstract sharedWith(userId: string, otherIds: readonly string[]): Promise<Set<string>>;
 }

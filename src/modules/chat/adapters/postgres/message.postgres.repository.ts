@@ -24,6 +24,7 @@ interface MessageRow {
   type: MessageType;
   body: string;
   media_id: string | null;
+  view_once: boolean;
   reply_to_id: string | null;
   withheld_from: string | null;
   created_at: Date;
@@ -32,7 +33,7 @@ interface MessageRow {
 }
 
 const cols = `m.id, m.conversation_id, m.seq, m.sender_id, m.sender_device_id, m.client_msg_id, m.type,
-  m.body, m.media_id, m.reply_to_id, m.withheld_from, m.created_at, m.edited_at, m.deleted_at`;
+  m.body, m.media_id, m.view_once, m.reply_to_id, m.withheld_from, m.created_at, m.edited_at, m.deleted_at`;
 
 function toMessage(r: MessageRow): StoredMessage {
   return {
@@ -45,6 +46,7 @@ function toMessage(r: MessageRow): StoredMessage {
     type: r.type,
     body: r.body,
     mediaId: r.media_id,
+    viewOnce: r.view_once,
     replyToId: r.reply_to_id,
     withheldFrom: r.withheld_from,
     createdAt: r.created_at,
@@ -175,9 +177,10 @@ export class MessagePostgresRepository extends MessageRepository {
         });
         await tx.query(
           `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
-                                 body, media_id, reply_to_id, withheld_from, created_at)
+                                 body, media_id, reply_to_id, withheld_from, created_at, view_once)
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
-                                $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[])`,
+                                $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[],
+                                $13::boolean[])`,
           [
             fresh.map((d) => d.id),
             fresh.map((d) => d.conversationId),
@@ -191,11 +194,13 @@ export class MessagePostgresRepository extends MessageRepository {
             fresh.map((d) => d.replyToId),
             fresh.map((d) => d.withheldFrom),
             fresh.map(() => now),
+            fresh.map((d) => d.viewOnce ?? false),
           ],
         );
         fresh.forEach((d, i) => {
           created.set(dedupeKey(d.senderId, d.clientMsgId), {
             ...d,
+            viewOnce: d.viewOnce ?? false,
             seq: seqs[i],
             createdAt: now,
             editedAt: null,
