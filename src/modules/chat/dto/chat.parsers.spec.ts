@@ -58,6 +58,7 @@ describe('hot-path parsers agree with the DTOs', () => {
           ),
           body: oneOf<unknown>(absent, null, '', 'hi', '€'.repeat(10), 5, ['x'], {}),
           mediaId: idish,
+          viewOnce: oneOf<unknown>(absent, null, true, false, 'true', 1),
           replyToId: idish,
           extra: oneOf<unknown>(absent, absent, absent, 1, 'x'),
         }),
@@ -126,6 +127,7 @@ describe('hot-path parsers agree with the DTOs', () => {
       type: 'text',
       body: 'hi',
       mediaId: undefined,
+      viewOnce: undefined,
       replyToId: undefined,
     });
     expect(parseAck({ conversationId: uuid, seq: 3, status: 'read' })).toEqual({

@@ -17,6 +17,7 @@ const SEND_KEYS = new Set([
   'type',
   'body',
   'mediaId',
+  'viewOnce',
   'replyToId',
 ]);
 const ACK_KEYS = new Set(['conversationId', 'seq', 'status']);
@@ -67,6 +68,10 @@ export function parseSendMessage(payload: unknown): SendInput {
     throw AppError.validation('body must be a string');
   if (type === 'text' && typeof body !== 'string')
     throw AppError.validation('body must be a string');
+  const { viewOnce } = p;
+  if (viewOnce !== undefined && viewOnce !== null && typeof viewOnce !== 'boolean') {
+    throw AppError.validation('viewOnce must be a boolean value');
+  }
   return {
     clientMsgId,
     conversationId,
@@ -74,6 +79,7 @@ export function parseSendMessage(payload: unknown): SendInput {
     type: type as UserMessageType,
     body: typeof body === 'string' ? body : undefined,
     mediaId: optionalUuid(p, 'mediaId'),
+    viewOnce: typeof viewOnce === 'boolean' ? viewOnce : undefined,
     replyToId: optionalUuid(p, 'replyToId'),
   };
 }
