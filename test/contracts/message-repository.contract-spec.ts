@@ -224,7 +224,7 @@ export function messageRepositoryContract(
         });
         const fresh = draft(conversationId, bob);
         const results = await appendStored(repo, [resend, fresh]);
-        expect(results[0]).toEqual({ message: original.message, duplicate: true });
+        expect(results[0]).toEqual({ ...original, duplicate: true });
         expect(results[1].duplicate).toBe(false);
         expect(results[1].message.seq).toBe(2);
         expect(await repo.findById(resend.id)).toBeNull();

@@ -50,7 +50,7 @@ export class SendMessageDto {
     description:
       'Required for image, video, audio and document messages: an uploaded media (POST /media) whose kind equals type',
   })
-  @ValidateIf((o: SendMessageDto) => isMediaMessageType(o.type) || o.mediaId !== undefined)
+  @ValidateIf((o: SendMessageDto) => isMediaMessageType(o.type) || o.mediaId != null)
   @IsUUID('all', { message: 'mediaId must be the id of an uploaded media' })
   mediaId?: string;
 

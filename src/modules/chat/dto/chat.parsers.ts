@@ -1,5 +1,5 @@
 import { AppError } from '../../../common/errors';
-import { USER_MESSAGE_TYPES, type UserMessageType } from '../domain/message';
+import { isMediaMessageType, USER_MESSAGE_TYPES, type UserMessageType } from '../domain/message';
 import type { SendInput } from '../chat.service';
 
 /**
@@ -68,6 +68,10 @@ export function parseSendMessage(payload: unknown): SendInput {
     throw AppError.validation('body must be a string');
   if (type === 'text' && typeof body !== 'string')
     throw AppError.validation('body must be a string');
+  const mediaId = optionalUuid(p, 'mediaId');
+  if (mediaId === undefined && isMediaMessageType(type)) {
+    throw AppError.validation('mediaId must be the id of an uploaded media');
+  }
   const { viewOnce } = p;
   if (viewOnce !== undefined && viewOnce !== null && typeof viewOnce !== 'boolean') {
     throw AppError.validation('viewOnce must be a boolean value');
@@ -78,7 +82,7 @@ export function parseSendMessage(payload: unknown): SendInput {
     recipientId,
     type: type as UserMessageType,
     body: typeof body === 'string' ? body : undefined,
-    mediaId: optionalUuid(p, 'mediaId'),
+    mediaId,
     viewOnce: typeof viewOnce === 'boolean' ? viewOnce : undefined,
     replyToId: optionalUuid(p, 'replyToId'),
   };
