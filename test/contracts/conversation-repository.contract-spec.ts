@@ -74,7 +74,10 @@ export function conversationRepositoryContract(
           createdAt: new Date(),
         })),
       );
-      return results.map((r) => r.message.seq);
+      return results.map((r) => {
+        if (r.kind !== 'stored') throw new Error(`append refused: ${r.reason}`);
+        return r.message.seq;
+      });
     };
 
     const advance = (
@@ -148,36 +151,40 @@ export function conversationRepositoryContract(
         const ids = new Set(results.map((r) => r.conversation.id));
         expect(ids.size).toBe(1);
         const [id] = [...ids];
-        const context = await repo.sendContext(id, alice.userId);
-        expect([...context!.activeMemberIds].sort()).toEqual([alice.userId, bob.userId].sort());
+        const audience = await repo.audience(id);
+        expect(audience!.members.map((m) => m.userId).sort()).toEqual(
+          [alice.userId, bob.userId].sort(),
+        );
         expect((await repo.listForUser(alice.userId)).map((s) => s.conversation.id)).toEqual([id]);
       });
     });
 
-    describe('sendContext', () => {
-      it('gives the conversation, the sender’s membership and the active members', async () => {
+    describe('audience and findDirect', () => {
+      it('gives the type, the membership version and the active members with their join seqs', async () => {
         const { alice, bob, conversationId } = await pair();
         await post(conversationId, alice, 3);
-        const context = await repo.sendContext(conversationId, alice.userId);
-        expect(context!.conversation).toMatchObject({
-          id: conversationId,
-          type: 'direct',
-          lastSeq: 3,
-        });
-        expect(context!.conversation.lastMessageAt).toBeInstanceOf(Date);
-        expect(context!.sender).toMatchObject({
-          conversationId,
-          userId: alice.userId,
-          role: 'member',
-          joinedSeq: 0,
-          leftSeq: null,
-        });
-        expect([...context!.activeMemberIds].sort()).toEqual([alice.userId, bob.userId].sort());
+        const audience = await repo.audience(conversationId);
+        expect(audience).toMatchObject({ type: 'direct', membersVersion: 0 });
+        expect(
+          audience!.members
+            .map((m) => [m.userId, m.joinedSeq])
+            .sort(([a], [b]) => String(a).localeCompare(String(b))),
+        ).toEqual(
+          [
+            [alice.userId, 0],
+            [bob.userId, 0],
+          ].sort(([a], [b]) => String(a).localeCompare(String(b))),
+        );
+        expect(await repo.audience(uuidv7())).toBeNull();
+      });
 
-        const outsider = await repo.sendContext(conversationId, (await newUser()).userId);
-        expect(outsider!.sender).toBeNull();
-        expect(outsider!.activeMemberIds).toHaveLength(2);
-        expect(await repo.sendContext(uuidv7(), alice.userId)).toBeNull();
+      it('finds the direct conversation of a pair in either order, without creating one', async () => {
+        const { alice, bob, conversationId } = await pair();
+        expect((await repo.findDirect(alice.userId, bob.userId))!.id).toBe(conversationId);
+        expect((await repo.findDirect(bob.userId, alice.userId))!.id).toBe(conversationId);
+        const carol = await newUser();
+        expect(await repo.findDirect(alice.userId, carol.userId)).toBeNull();
+        expect(await repo.findDirect(alice.userId, carol.userId)).toBeNull();
       });
     });
 

@@ -1,5 +1,9 @@
 import { uuidv7 } from 'uuidv7';
-import type { MessageDraft, StoredMessage } from '../../src/modules/chat/domain/message';
+import type {
+  AppendResult,
+  MessageDraft,
+  StoredMessage,
+} from '../../src/modules/chat/domain/message';
 import { ConversationRepository } from '../../src/modules/chat/ports/conversation.repository';
 import { MessageRepository } from '../../src/modules/chat/ports/message.repository';
 import { signIn } from '../utils/clients';
@@ -28,6 +32,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (from: number, to: number) =>
   Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 const seqsOf = (messages: StoredMessage[]) => messages.map((m) => m.seq);
+
+/** Appends drafts that must all be accepted, and returns the stored outcomes. */
+async function appendStored(
+  repo: MessageRepository,
+  drafts: MessageDraft[],
+): Promise<Array<Extract<AppendResult, { kind: 'stored' }>>> {
+  return (await repo.append(drafts)).map((r) => {
+    if (r.kind !== 'stored') throw new Error(`append refused a draft: ${r.reason}`);
+    return r;
+  });
+}
 
 let bodyCounter = 0;
 
@@ -87,11 +102,30 @@ export function messageRepositoryContract(
     };
 
     const appendOne = async (d: MessageDraft) => {
-      const [result] = await repo.append([d]);
+      const [result] = await appendStored(repo, [d]);
       return result;
     };
 
     describe('append', () => {
+      it('refuses drafts of non-members and for unknown conversations, and they take no seq', async () => {
+        const { alice, conversationId } = await pair();
+        const stranger = await harness.newUser();
+        const results = await repo.append([
+          draft(conversationId, alice),
+          draft(conversationId, stranger),
+          draft(uuidv7(), alice),
+          draft(conversationId, alice),
+        ]);
+        expect(results.map((r) => (r.kind === 'stored' ? r.message.seq : r.reason))).toEqual([
+          1,
+          'not_a_member',
+          'conversation_not_found',
+          2,
+        ]);
+        for (const r of results) if (r.kind === 'stored') expect(r.membersVersion).toBe(0);
+        expect((await harness.conversations.findById(conversationId))!.lastSeq).toBe(2);
+      });
+
       it('stores drafts with seqs 1..n in draft order, and continues from there', async () => {
         const { alice, bob, conversationId } = await pair();
         const drafts = [
@@ -103,7 +137,7 @@ export function messageRepositoryContract(
         ];
         drafts[1].replyToId = drafts[0].id;
         const before = Date.now();
-        const results = await repo.append(drafts);
+        const results = await appendStored(repo, drafts);
         expect(results).toHaveLength(5);
         results.forEach(({ message, duplicate }, i) => {
           const d = drafts[i];
@@ -128,7 +162,10 @@ export function messageRepositoryContract(
         });
         for (const { message } of results) expect(await repo.findById(message.id)).toEqual(message);
 
-        const more = await repo.append([draft(conversationId, bob), draft(conversationId, alice)]);
+        const more = await appendStored(repo, [
+          draft(conversationId, bob),
+          draft(conversationId, alice),
+        ]);
         expect(more.map((r) => r.message.seq)).toEqual([6, 7]);
         const conversation = await harness.conversations.findById(conversationId);
         expect(conversation!.lastSeq).toBe(7);
@@ -143,13 +180,16 @@ export function messageRepositoryContract(
         const a = await pair();
         const b = await pair();
         const c = await pair();
-        await repo.append([draft(b.conversationId, b.alice), draft(b.conversationId, b.bob)]);
+        await appendStored(repo, [
+          draft(b.conversationId, b.alice),
+          draft(b.conversationId, b.bob),
+        ]);
         const targets = [a, b, c];
         const drafts = range(0, 89).map((i) => {
           const p = targets[(i * 7) % 3];
           return draft(p.conversationId, i % 2 ? p.alice : p.bob, { body: `many ${i}` });
         });
-        const results = await repo.append(drafts);
+        const results = await appendStored(repo, drafts);
         expect(results.map((r) => r.message.id)).toEqual(drafts.map((d) => d.id));
         expect(results.every((r) => !r.duplicate)).toBe(true);
         for (const [p, first] of [
@@ -183,8 +223,8 @@ export function messageRepositoryContract(
           body: 'changed',
         });
         const fresh = draft(conversationId, bob);
-        const results = await repo.append([resend, fresh]);
-        expect(results[0]).toEqual({ message: original.message, duplicate: true });
+        const results = await appendStored(repo, [resend, fresh]);
+        expect(results[0]).toEqual({ ...original, duplicate: true });
         expect(results[1].duplicate).toBe(false);
         expect(results[1].message.seq).toBe(2);
         expect(await repo.findById(resend.id)).toBeNull();
@@ -197,7 +237,12 @@ export function messageRepositoryContract(
         const first = draft(conversationId, alice, { body: 'a' });
         const other = draft(conversationId, bob, { body: 'b' });
         const repeat = draft(conversationId, alice, { clientMsgId: first.clientMsgId, body: 'c' });
-        const results = await repo.append([first, other, repeat, { ...repeat, id: uuidv7() }]);
+        const results = await appendStored(repo, [
+          first,
+          other,
+          repeat,
+          { ...repeat, id: uuidv7() },
+        ]);
         expect(results.map((r) => r.duplicate)).toEqual([false, false, true, true]);
         expect(results.map((r) => r.message.seq)).toEqual([1, 2, 1, 1]);
         expect(results[2].message).toEqual(results[0].message);
@@ -208,7 +253,7 @@ export function messageRepositoryContract(
       it('keeps the same clientMsgId of different senders apart', async () => {
         const { alice, bob, conversationId } = await pair();
         const clientMsgId = uuidv7();
-        const results = await repo.append([
+        const results = await appendStored(repo, [
           draft(conversationId, alice, { clientMsgId }),
           draft(conversationId, bob, { clientMsgId }),
         ]);
@@ -226,7 +271,7 @@ export function messageRepositoryContract(
             draft(conversationId, i % 2 ? alice : bob, { body: `${i}.${j}` }),
           ),
         );
-        const results = await Promise.all(calls.map((drafts) => repo.append(drafts)));
+        const results = await Promise.all(calls.map((drafts) => appendStored(repo, drafts)));
         const all = results.flat();
         expect(all.every((r) => !r.duplicate)).toBe(true);
         const total = calls.flat().length;
@@ -243,7 +288,7 @@ export function messageRepositoryContract(
         const { alice, conversationId } = await pair();
         const d = draft(conversationId, alice);
         const results = await Promise.all(
-          range(1, 6).map(() => repo.append([{ ...d, id: uuidv7() }])),
+          range(1, 6).map(() => appendStored(repo, [{ ...d, id: uuidv7() }])),
         );
         const flat = results.flat();
         expect(flat.filter((r) => !r.duplicate)).toHaveLength(1);
@@ -269,7 +314,7 @@ export function messageRepositoryContract(
           if (seq === 9) return draft(p.conversationId, bob2);
           return draft(p.conversationId, p.alice);
         });
-        const stored = (await repo.append(drafts)).map((r) => r.message);
+        const stored = (await appendStored(repo, drafts)).map((r) => r.message);
         return { ...p, bob2, stored };
       };
 
@@ -369,7 +414,7 @@ export function messageRepositoryContract(
         it('never mixes in another conversation', async () => {
           const one = await pair();
           const two = await pair();
-          await repo.append([
+          await appendStored(repo, [
             draft(one.conversationId, one.alice),
             draft(two.conversationId, two.alice),
           ]);
@@ -421,8 +466,14 @@ export function messageRepositoryContract(
             bob.userId,
             carol.userId,
           );
-          await repo.append(range(1, 5).map(() => draft(one.conversationId, one.alice)));
-          await repo.append(range(1, 4).map(() => draft(other.id, carol)));
+          await appendStored(
+            repo,
+            range(1, 5).map(() => draft(one.conversationId, one.alice)),
+          );
+          await appendStored(
+            repo,
+            range(1, 4).map(() => draft(other.id, carol)),
+          );
           const rangeOne = { conversationId: one.conversationId, afterSeq: 0, untilSeq: 5 };
           const rangeTwo = { conversationId: other.id, afterSeq: 1, untilSeq: 4 };
           const q = { limit: 100, deviceId: bob.deviceId, viewerId: bob.userId };
@@ -462,7 +513,7 @@ export function messageRepositoryContract(
         it('gives the newest message at or below untilSeq that the viewer may see', async () => {
           const { alice, bob, conversationId, stored } = await fixture();
           const withheldLast = await pair();
-          await repo.append([
+          await appendStored(repo, [
             draft(withheldLast.conversationId, withheldLast.alice),
             draft(withheldLast.conversationId, withheldLast.alice, {
               withheldFrom: withheldLast.bob.userId,
@@ -590,15 +641,21 @@ export function messageRepositoryContract(
         alice.userId,
         bob.userId,
       );
-      const old = (await repo.append(range(1, 5).map(() => draft(conversation.id, alice)))).map(
-        (r) => r.message,
-      );
+      const old = (
+        await appendStored(
+          repo,
+          range(1, 5).map(() => draft(conversation.id, alice)),
+        )
+      ).map((r) => r.message);
       await sleep(30);
       const cut = new Date();
       await sleep(30);
-      const recent = (await repo.append(range(1, 3).map(() => draft(conversation.id, bob)))).map(
-        (r) => r.message,
-      );
+      const recent = (
+        await appendStored(
+          repo,
+          range(1, 3).map(() => draft(conversation.id, bob)),
+        )
+      ).map((r) => r.message);
 
       expect(await repo.deleteCreatedBefore(cut, 2)).toBe(2);
       expect(await repo.deleteCreatedBefore(cut, 2)).toBe(2);
@@ -615,7 +672,7 @@ export function messageRepositoryContract(
       });
       expect(seqsOf(page.messages)).toEqual([6, 7, 8]);
       // Seqs are never reused.
-      expect((await repo.append([draft(conversation.id, alice)]))[0].message.seq).toBe(9);
+      expect((await appendStored(repo, [draft(conversation.id, alice)]))[0].message.seq).toBe(9);
     });
   });
 }

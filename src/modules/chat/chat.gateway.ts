@@ -1,7 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { SocketEventRegistry } from '../../common/realtime/socket-event.registry';
 import { ChatService } from './chat.service';
-import { AckDto, SendMessageDto, SyncDto } from './dto/chat.dto';
+import { SyncDto } from './dto/chat.dto';
+import { parseAck, parseSendMessage } from './dto/chat.parsers';
 
 /** Socket.IO events of the chat module: message:send, message:ack, sync. */
 @Injectable()
@@ -13,14 +14,14 @@ export class ChatGateway implements OnModuleInit {
 
   onModuleInit(): void {
     this.registry.register('message:send', {
-      dto: SendMessageDto,
+      parse: parseSendMessage,
       handler: async (ctx, dto) => {
         const { message } = await this.chat.send({ ...ctx, socketId: ctx.socket.id }, dto);
         return { message };
       },
     });
     this.registry.register('message:ack', {
-      dto: AckDto,
+      parse: parseAck,
       handler: async (ctx, dto) => {
         await this.chat.ack(
           { ...ctx, socketId: ctx.socket.id },

@@ -3,6 +3,7 @@ import { MediaModule } from '../media/media.module';
 import { UsersModule } from '../users/users.module';
 import { ConversationPostgresRepository } from './adapters/postgres/conversation.postgres.repository';
 import { MessagePostgresRepository } from './adapters/postgres/message.postgres.repository';
+import { AudienceCache } from './audience.cache';
 import { ChatController } from './chat.controller';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
@@ -20,6 +21,7 @@ import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messag
     ChatService,
     ChatGateway,
     MessageWriteBatcher,
+    AudienceCache,
     PurgeExpiredMessagesProcessor,
     { provide: MessageRepository, useClass: MessagePostgresRepository },
     { provide: ConversationRepository, useClass: ConversationPostgresRepository },

@@ -16,8 +16,10 @@ import {
   isMediaMessageType,
   MAX_BODY_BYTES,
   toMessageView,
+  type AppendRejection,
   type UserMessageType,
 } from './domain/message';
+import { AudienceCache } from './audience.cache';
 import { statusFor } from './domain/watermarks';
 import { MessageWriteBatcher } from './message-write.batcher';
 import { ConversationRepository } from './ports/conversation.repository';
@@ -74,6 +76,7 @@ export class ChatService implements OnModuleInit {
     private readonly conversations: ConversationRepository,
     private readonly messages: MessageRepository,
     private readonly batcher: MessageWriteBatcher,
+    private readonly audiences: AudienceCache,
     private readonly users: UsersService,
     private readonly realtime: RealtimeEmitter,
     private readonly rateLimiter: RateLimiter,
@@ -118,34 +121,23 @@ export class ChatService implements OnModuleInit {
     if (body.length > MAX_BODY_BYTES / 4 && Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
       throw AppError.tooLarge(`body is larger than ${MAX_BODY_BYTES} bytes`);
     }
-    await this.checkRate(caller.userId);
+    await this.checkRate(caller, input.clientMsgId);
 
     const conversationId =
       input.conversationId ?? (await this.directWith(caller.userId, input.recipientId!));
-    const context = await this.conversations.sendContext(conversationId, caller.userId);
-    if (!context) throw AppError.notFound('Conversation');
-    if (!context.sender) throw AppError.notAMember();
-    const { conversation, sender, activeMemberIds } = context;
-    if (
-      conversation.type === 'group' &&
-      conversation.onlyAdminsCanSend &&
-      sender.role === 'member'
-    ) {
-      throw new AppError(ErrorCode.ADMIN_ONLY, 'Only admins can send messages in this group');
-    }
-
+    // Membership and admin-only rules are enforced by the store, in the transaction that
+    // assigns the seq; the cached audience only decides blocking and fan-out.
+    const audience = await this.audiences.get(conversationId);
+    if (!audience) throw AppError.notFound('Conversation');
     let withheldFrom: string | null = null;
-    if (conversation.type === 'direct') {
-      const peer = activeMemberIds.find((id) => id !== caller.userId);
+    if (audience.type === 'direct') {
+      const peer = audience.members.find((m) => m.userId !== caller.userId)?.userId;
       if (peer && (await this.users.isBlocked(peer, caller.userId))) withheldFrom = peer;
     }
     if (input.replyToId) {
       const original = await this.messages.findById(input.replyToId);
-      if (
-        !original ||
-        original.conversationId !== conversationId ||
-        original.seq <= sender.joinedSeq
-      ) {
+      const joinedSeq = audience.members.find((m) => m.userId === caller.userId)?.joinedSeq ?? 0;
+      if (!original || original.conversationId !== conversationId || original.seq <= joinedSeq) {
         throw AppError.notFound('Replied-to message');
       }
     }
@@ -163,7 +155,7 @@ export class ChatService implements OnModuleInit {
             conversationId,
           })
         : null;
-    const { message, duplicate } = await this.batcher.append({
+    const result = await this.batcher.append({
       id,
       conversationId,
       senderId: caller.userId,
@@ -177,16 +169,23 @@ export class ChatService implements OnModuleInit {
       withheldFrom,
       createdAt: new Date(),
     });
+    if (result.kind === 'rejected') throw rejectionError(result.reason);
+    const { message, duplicate } = result;
     const view = toMessageView(message);
     if (!duplicate) {
       this.stored.inc();
-      this.realtime.toUsers(activeMemberIds, 'message:new', view, {
+      const current = await this.audiences.atVersion(conversationId, result.membersVersion);
+      const recipients: string[] = [];
+      // Someone who joined after this seq must not get it; the list is the one in force at it.
+      for (const m of current?.members ?? [])
+        if (m.joinedSeq < message.seq) recipients.push(m.userId);
+      this.realtime.toUsers(recipients, 'message:new', view, {
         exceptSocketId: caller.socketId,
         exceptUserIds: message.withheldFrom ? [message.withheldFrom] : undefined,
       });
       if (attached) {
         // Media processed before this send: its new audience hears about it now.
-        await this.media.announceShared(attached, activeMemberIds, {
+        await this.media.announceShared(attached, recipients, {
           viewOnce: view.viewOnce,
           exceptUserIds: [caller.userId, ...(message.withheldFrom ? [message.withheldFrom] : [])],
         });
@@ -198,35 +197,44 @@ export class ChatService implements OnModuleInit {
   /**
    * Authorizes an ephemeral signal (typing) in a conversation: NOT_FOUND if it does not
    * exist, NOT_A_MEMBER unless the caller is an active member. Returns the active members.
+   * Read fresh, not from the send cache: a just-removed member must be refused at once.
    */
   async activeMembersFor(
     userId: string,
     conversationId: string,
   ): Promise<{ type: 'direct' | 'group'; memberIds: string[] }> {
-    const context = await this.conversations.sendContext(conversationId, userId);
-    if (!context) throw AppError.notFound('Conversation');
-    if (!context.sender) throw AppError.notAMember();
-    return { type: context.conversation.type, memberIds: context.activeMemberIds };
+    const audience = await this.conversations.audience(conversationId);
+    if (!audience) throw AppError.notFound('Conversation');
+    const memberIds = audience.members.map((m) => m.userId);
+    if (!memberIds.includes(userId)) throw AppError.notAMember();
+    return { type: audience.type, memberIds };
   }
 
-  private async checkRate(userId: string): Promise<void> {
+  /**
+   * The send rate limit. A refused resend of a message that was stored (its ack was lost)
+   * is not refused: the caller gets the original, as idempotency promises.
+   */
+  private async checkRate(caller: Caller, clientMsgId: string): Promise<void> {
     const limit = this.config.messages.rateLimitPerMinute;
     if (limit <= 0) return;
-    const decision = await this.rateLimiter.consume(`msg:${userId}`, limit, 60_000);
-    if (!decision.allowed) {
-      throw AppError.rateLimited(decision.retryAfterMs, `At most ${limit} messages per minute`);
-    }
+    const decision = await this.rateLimiter.consume(`msg:${caller.userId}`, limit, 60_000);
+    if (decision.allowed) return;
+    if (await this.messages.findBySenderAndClientId(caller.userId, clientMsgId)) return;
+    throw AppError.rateLimited(decision.retryAfterMs, `At most ${limit} messages per minute`);
   }
 
   private async directWith(userId: string, recipientId: string): Promise<string> {
     if (recipientId === userId)
       throw AppError.validation('You cannot message yourself with recipientId');
+    const known = this.audiences.directId(userId, recipientId);
+    if (known) return known;
     if (!(await this.users.exists(recipientId))) throw AppError.notFound('Recipient');
     const { conversation } = await this.conversations.getOrCreateDirect(
       uuidv7(),
       userId,
       recipientId,
     );
+    this.audiences.rememberDirect(userId, recipientId, conversation.id);
     return conversation.id;
   }
 
@@ -262,6 +270,7 @@ export class ChatService implements OnModuleInit {
         conversationId,
         advance.previousDelivered,
         advance.delivered,
+        caller.userId,
       );
       const receipt: ReceiptEvent = {
         conversationId,
@@ -281,7 +290,12 @@ export class ChatService implements OnModuleInit {
         at,
       };
       const senders = (
-        await this.messages.sendersBetween(conversationId, advance.previousRead, advance.read)
+        await this.messages.sendersBetween(
+          conversationId,
+          advance.previousRead,
+          advance.read,
+          caller.userId,
+        )
       ).filter((id) => id !== caller.userId);
       let audience = self;
       if (senders.length) {
@@ -420,7 +434,8 @@ export class ChatService implements OnModuleInit {
       this.users.findMany(peerIds),
       this.conversations.readReceiptsOf([userId]),
     ]);
-    const peerNames = new Map(peers.map((u) => [u.id, u.displayName || u.phone]));
+    // The display name only: the phone number is not shown to whoever opens a chat.
+    const peerNames = new Map(peers.map((u) => [u.id, u.displayName || null]));
     const seesRead = settings.get(userId) ?? true;
     return summaries.map((s) => {
       const last = lastMessages.get(s.conversation.id);
@@ -505,6 +520,17 @@ export class ChatService implements OnModuleInit {
     }
     await this.conversations.deleteWatermarkTimesBefore(before);
     return total;
+  }
+}
+
+function rejectionError(reason: AppendRejection): AppError {
+  switch (reason) {
+    case 'conversation_not_found':
+      return AppError.notFound('Conversation');
+    case 'not_a_member':
+      return AppError.notAMember();
+    case 'admin_only':
+      return new AppError(ErrorCode.ADMIN_ONLY, 'Only admins can send messages in this group');
   }
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { uuidv7 } from 'uuidv7';
 import { AppError } from '../../common/errors';
 import { DomainEvents } from '../../common/events/domain-events';
+import { BlockCache } from './block-cache';
 import type { User } from './domain/user';
 import {
   UserRepository,
@@ -38,6 +39,7 @@ export class UsersService {
   constructor(
     private readonly users: UserRepository,
     private readonly events: DomainEvents,
+    private readonly blocks: BlockCache,
   ) {}
 
   findOrCreateByPhone(phone: string): Promise<{ user: User; created: boolean }> {
@@ -95,15 +97,18 @@ export class UsersService {
     if (blockerId === blockedId) throw AppError.validation('You cannot block yourself');
     await this.get(blockedId);
     await this.users.block(blockerId, blockedId);
+    await this.blocks.changed(blockerId);
   }
 
   async unblock(blockerId: string, blockedId: string): Promise<void> {
     await this.get(blockedId);
     await this.users.unblock(blockerId, blockedId);
+    await this.blocks.changed(blockerId);
   }
 
+  /** Cached: on the send path of every direct message. */
   isBlocked(blockerId: string, blockedId: string): Promise<boolean> {
-    return this.users.isBlocked(blockerId, blockedId);
+    return this.blocks.isBlocked(blockerId, blockedId);
   }
 
   listBlocked(blockerId: string): Promise<string[]> {

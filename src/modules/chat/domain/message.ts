@@ -35,26 +35,21 @@ export interface StoredMessage {
 }
 
 /** What a send asks to store: the service chooses the id, the store assigns the seq. */
-export interface MessageDraft {
-  id: string;
-  conversationId: string;
-  senderId: string;
-  senderDeviceId: string;
-  clientMsgId: string;
-  type: MessageType;
-  body: string;
-  mediaId: string | null;
-  viewOnce?: boolean;
-  replyToId: string | null;
-  withheldFrom: string | null;
-  createdAt: Date;
-}
+export type MessageDraft = Omit<StoredMessage, 'seq' | 'editedAt' | 'deletedAt'>;
 
-export interface AppendResult {
-  message: StoredMessage;
-  /** True when (sender, clientMsgId) was stored before: this is the original. */
-  duplicate: boolean;
-}
+/** Why the store refused a draft; checked in the same transaction that assigns the seq. */
+export type AppendRejection = 'conversation_not_found' | 'not_a_member' | 'admin_only';
+
+export type AppendResult =
+  | {
+      kind: 'stored';
+      message: StoredMessage;
+      /** True when (sender, clientMsgId) was stored before: this is the original. */
+      duplicate: boolean;
+      /** The conversation's membership version when the message was stored. */
+      membersVersion: number;
+    }
+  | { kind: 'rejected'; reason: AppendRejection };
 
 export function toMessageView(m: StoredMessage): MessageView {
   return {

@@ -26,14 +26,14 @@ export class SendMessageDto {
   @ApiPropertyOptional({
     description: 'Send to this conversation (exactly one of conversationId, recipientId)',
   })
-  @ValidateIf((o: SendMessageDto) => o.recipientId === undefined || o.conversationId !== undefined)
+  @ValidateIf((o: SendMessageDto) => o.recipientId == null || o.conversationId != null)
   @IsUUID('all', { message: 'conversationId (or recipientId) must be a UUID' })
   conversationId?: string;
 
   @ApiPropertyOptional({
     description: 'Send to the direct conversation with this user, created on first use',
   })
-  @ValidateIf((o: SendMessageDto) => o.conversationId === undefined || o.recipientId !== undefined)
+  @ValidateIf((o: SendMessageDto) => o.conversationId == null || o.recipientId != null)
   @IsUUID('all', { message: 'recipientId (or conversationId) must be a UUID' })
   recipientId?: string;
 
@@ -42,7 +42,7 @@ export class SendMessageDto {
   type!: UserMessageType;
 
   @ApiPropertyOptional({ description: 'Opaque text or ciphertext, at most 65,536 UTF-8 bytes' })
-  @ValidateIf((o: SendMessageDto) => o.type === 'text' || o.body !== undefined)
+  @ValidateIf((o: SendMessageDto) => o.type === 'text' || o.body != null)
   @IsString()
   body?: string;
 
@@ -50,7 +50,7 @@ export class SendMessageDto {
     description:
       'Required for image, video, audio and document messages: an uploaded media (POST /media) whose kind equals type',
   })
-  @ValidateIf((o: SendMessageDto) => isMediaMessageType(o.type) || o.mediaId !== undefined)
+  @ValidateIf((o: SendMessageDto) => isMediaMessageType(o.type) || o.mediaId != null)
   @IsUUID('all', { message: 'mediaId must be the id of an uploaded media' })
   mediaId?: string;
 

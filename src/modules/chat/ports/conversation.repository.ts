@@ -8,11 +8,12 @@ import type {
   WatermarkAdvance,
 } from '../domain/conversation';
 
-export interface SendContext {
-  conversation: Conversation;
-  /** The sender's active membership, or null if they are not (or no longer) a member. */
-  sender: Membership | null;
-  activeMemberIds: string[];
+/** Who receives a conversation's messages live, as of one membership version. */
+export interface Audience {
+  type: 'direct' | 'group';
+  membersVersion: number;
+  /** Active members, with the seq after which each may see messages. */
+  members: Array<{ userId: string; joinedSeq: number }>;
 }
 
 /** Conversations, memberships, watermarks and per-device delivery positions. */
@@ -25,8 +26,10 @@ export abstract class ConversationRepository {
     userB: string,
   ): Promise<{ conversation: Conversation; created: boolean }>;
   abstract findMembership(conversationId: string, userId: string): Promise<Membership | null>;
-  /** Everything a send needs to authorize and fan out, in one round trip. */
-  abstract sendContext(conversationId: string, senderId: string): Promise<SendContext | null>;
+  /** The active members and membership version of a conversation; null if it does not exist. */
+  abstract audience(conversationId: string): Promise<Audience | null>;
+  /** The direct conversation of a pair, if it exists (never creates). */
+  abstract findDirect(userA: string, userB: string): Promise<Conversation | null>;
   abstract listForUser(userId: string): Promise<ConversationSummary[]>;
   abstract summaryFor(conversationId: string, userId: string): Promise<ConversationSummary | null>;
   /**

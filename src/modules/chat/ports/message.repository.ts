@@ -27,10 +27,17 @@ export abstract class MessageRepository {
   /**
    * Stores the drafts, assigning each conversation's next seqs gaplessly in draft order.
    * A draft whose (senderId, clientMsgId) is already stored, or appears earlier in the
-   * same call, yields the original with `duplicate: true`. Results follow draft order.
+   * same call, yields the original with `duplicate: true`. In the same transaction, a
+   * draft is refused if its conversation does not exist, its sender is not an active
+   * member, or the group lets only admins send and the sender is not one; a refused
+   * draft takes no seq. Results follow draft order.
    */
   abstract append(drafts: readonly MessageDraft[]): Promise<AppendResult[]>;
   abstract findById(id: string): Promise<StoredMessage | null>;
+  abstract findBySenderAndClientId(
+    senderId: string,
+    clientMsgId: string,
+  ): Promise<StoredMessage | null>;
   /** A page of history in ascending seq; fetches `limit + 1` to tell whether there is more. */
   abstract history(query: HistoryQuery): Promise<{ messages: StoredMessage[]; hasMore: boolean }>;
   /** Oldest first within each range, ranges in the given order, at most `limit` in all. */
@@ -45,11 +52,15 @@ export abstract class MessageRepository {
     ranges: readonly PendingRange[],
     viewerId: string,
   ): Promise<Map<string, number>>;
-  /** Distinct senders of the messages in (afterSeq, untilSeq]. */
+  /**
+   * Distinct senders of the user messages in (afterSeq, untilSeq]; with a viewer, those
+   * withheld from the viewer are left out (a blocked sender learns nothing from acks).
+   */
   abstract sendersBetween(
     conversationId: string,
     afterSeq: number,
     untilSeq: number,
+    viewerId?: string,
   ): Promise<string[]>;
   /** Deletes up to `batchSize` messages created before `before`; returns how many. */
   abstract deleteCreatedBefore(before: Date, batchSize: number): Promise<number>;

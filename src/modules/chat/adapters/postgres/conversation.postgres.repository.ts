@@ -12,7 +12,7 @@ import type {
   WatermarkAdvance,
 } from '../../domain/conversation';
 import { applyAck } from '../../domain/watermarks';
-import { ConversationRepository, type SendContext } from '../../ports/conversation.repository';
+import { ConversationRepository, type Audience } from '../../ports/conversation.repository';
 
 interface ConversationRow {
   id: string;
@@ -160,26 +160,32 @@ export class ConversationPostgresRepository extends ConversationRepository {
     return row ? toMembership(row) : null;
   }
 
-  async sendContext(conversationId: string, senderId: string): Promise<SendContext | null> {
-    const rows = await this.db.query<
-      ConversationRow & Partial<MemberRow> & { member_id: string | null }
-    >(
-      `SELECT ${conversationCols}, m.user_id AS member_id, m.conversation_id, m.user_id, m.role, m.joined_at,
-              m.joined_seq, m.left_seq, m.delivered_seq, m.read_seq
+  async audience(conversationId: string): Promise<Audience | null> {
+    const rows = await this.db.query<{
+      type: 'direct' | 'group';
+      members_version: number;
+      user_id: string | null;
+      joined_seq: number | null;
+    }>(
+      `SELECT c.type, c.members_version, m.user_id, m.joined_seq
          FROM conversations c
          LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.left_seq IS NULL
         WHERE c.id = $1`,
       [conversationId],
     );
     if (!rows.length) return null;
-    const activeMemberIds: string[] = [];
-    let sender: Membership | null = null;
-    for (const row of rows) {
-      if (!row.member_id) continue;
-      activeMemberIds.push(row.member_id);
-      if (row.member_id === senderId) sender = toMembership(row as MemberRow);
-    }
-    return { conversation: toConversation(rows[0]), sender, activeMemberIds };
+    const members: Audience['members'] = [];
+    for (const r of rows)
+      if (r.user_id) members.push({ userId: r.user_id, joinedSeq: r.joined_seq ?? 0 });
+    return { type: rows[0].type, membersVersion: rows[0].members_version, members };
+  }
+
+  async findDirect(userA: string, userB: string): Promise<Conversation | null> {
+    const [row] = await this.db.query<ConversationRow>(
+      `SELECT ${conversationCols} FROM conversations c WHERE c.direct_key = $1`,
+      [[userA, userB].sort().join(':')],
+    );
+    return row ? toConversation(row) : null;
   }
 
   async listForUser(userId: string): Promise<ConversationSummary[]> {

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { Db, type SqlRunner } from '../../../../common/database/db';
 import type { PendingRange } from '../../domain/conversation';
-import type { AppendResult, MessageDraft, MessageType, StoredMessage } from '../../domain/message';
+import type {
+  AppendRejection,
+  AppendResult,
+  MessageDraft,
+  MessageType,
+  StoredMessage,
+} from '../../domain/message';
 import {
   MessageRepository,
   type HistoryQuery,
@@ -67,9 +73,10 @@ export class MessagePostgresRepository extends MessageRepository {
   }
 
   /**
-   * One transaction per batch, whatever its size or audience: dedupe lookup, one locking
-   * seq allocation per batch (rows locked in id order, so concurrent batches cannot
-   * deadlock), one multi-row insert. A concurrent duplicate or deadlock retries the batch.
+   * One transaction per batch, whatever its size or audience: a dedupe lookup, the
+   * conversation rows locked in id order (so concurrent batches cannot deadlock) with
+   * their settings and membership version, one membership check for all senders, one seq
+   * allocation and one multi-row insert. A concurrent duplicate or deadlock retries the batch.
    */
   async append(drafts: readonly MessageDraft[]): Promise<AppendResult[]> {
     if (!drafts.length) return [];
@@ -94,81 +101,135 @@ export class MessagePostgresRepository extends MessageRepository {
     for (const row of existing)
       known.set(dedupeKey(row.sender_id, row.client_msg_id), toMessage(row));
 
-    const fresh: MessageDraft[] = [];
+    const candidates: MessageDraft[] = [];
     const seen = new Set<string>();
     for (const d of drafts) {
       const key = dedupeKey(d.senderId, d.clientMsgId);
       if (known.has(key) || seen.has(key)) continue;
       seen.add(key);
-      fresh.push(d);
+      candidates.push(d);
     }
 
+    const conversations = new Map<string, { onlyAdminsCanSend: boolean; membersVersion: number }>();
+    const rejected = new Map<string, AppendRejection>();
     const created = new Map<string, StoredMessage>();
-    if (fresh.length) {
-      const counts = new Map<string, number>();
-      for (const d of fresh) counts.set(d.conversationId, (counts.get(d.conversationId) ?? 0) + 1);
-      const ids = [...counts.keys()].sort();
-      const now = new Date();
-      const allocated = await tx.query<{ id: string; last_seq: number }>(
-        `WITH locked AS (SELECT id FROM conversations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
-         UPDATE conversations c SET last_seq = c.last_seq + v.n, last_message_at = $3
-           FROM unnest($1::uuid[], $2::int[]) AS v(id, n)
-          WHERE c.id = v.id AND c.id IN (SELECT id FROM locked)
-          RETURNING c.id, c.last_seq`,
-        [ids, ids.map((id) => counts.get(id)), now],
-      );
-      const next = new Map<string, number>();
-      for (const row of allocated) next.set(row.id, row.last_seq - counts.get(row.id)! + 1);
-      const seqs: number[] = [];
-      for (const d of fresh) {
-        const seq = next.get(d.conversationId);
-        if (seq === undefined) throw new Error(`conversation ${d.conversationId} does not exist`);
-        next.set(d.conversationId, seq + 1);
-        seqs.push(seq);
-      }
-      await tx.query(
-        `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
-                               body, media_id, reply_to_id, withheld_from, created_at, view_once)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
-                              $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[],
-                              $13::boolean[])`,
-        [
-          fresh.map((d) => d.id),
-          fresh.map((d) => d.conversationId),
-          seqs,
-          fresh.map((d) => d.senderId),
-          fresh.map((d) => d.senderDeviceId),
-          fresh.map((d) => d.clientMsgId),
-          fresh.map((d) => d.type),
-          fresh.map((d) => d.body),
-          fresh.map((d) => d.mediaId),
-          fresh.map((d) => d.replyToId),
-          fresh.map((d) => d.withheldFrom),
-          fresh.map(() => now),
-          fresh.map((d) => d.viewOnce ?? false),
-        ],
-      );
-      fresh.forEach((d, i) => {
-        created.set(dedupeKey(d.senderId, d.clientMsgId), {
-          ...d,
-          viewOnce: d.viewOnce ?? false,
-          seq: seqs[i],
-          createdAt: now,
-          editedAt: null,
-          deletedAt: null,
-        });
+    const conversationIds = [...new Set([...drafts.map((d) => d.conversationId)])].sort();
+    // Locks the conversation rows in id order and reads, in the same round trip, each
+    // sender's active membership in them.
+    const locked = await tx.query<{
+      id: string;
+      type: string;
+      only_admins_can_send: boolean;
+      members_version: number;
+      user_id: string | null;
+      role: string | null;
+    }>(
+      `SELECT c.id, c.type, c.only_admins_can_send, c.members_version, m.user_id, m.role
+         FROM conversations c
+         LEFT JOIN conversation_members m
+           ON m.conversation_id = c.id AND m.user_id = ANY($2::uuid[]) AND m.left_seq IS NULL
+        WHERE c.id = ANY($1::uuid[])
+        ORDER BY c.id
+        FOR UPDATE OF c`,
+      [conversationIds, [...new Set(candidates.map((d) => d.senderId))]],
+    );
+    const roles = new Map<string, string>();
+    for (const c of locked) {
+      conversations.set(c.id, {
+        onlyAdminsCanSend: c.type === 'group' && c.only_admins_can_send,
+        membersVersion: c.members_version,
       });
+      if (c.user_id && c.role) roles.set(`${c.id}:${c.user_id}`, c.role);
+    }
+
+    if (candidates.length) {
+      const fresh: MessageDraft[] = [];
+      for (const d of candidates) {
+        const key = dedupeKey(d.senderId, d.clientMsgId);
+        const conversation = conversations.get(d.conversationId);
+        const role = roles.get(`${d.conversationId}:${d.senderId}`);
+        if (!conversation) rejected.set(key, 'conversation_not_found');
+        else if (!role) rejected.set(key, 'not_a_member');
+        else if (conversation.onlyAdminsCanSend && role === 'member')
+          rejected.set(key, 'admin_only');
+        else fresh.push(d);
+      }
+
+      if (fresh.length) {
+        const counts = new Map<string, number>();
+        for (const d of fresh)
+          counts.set(d.conversationId, (counts.get(d.conversationId) ?? 0) + 1);
+        const ids = [...counts.keys()].sort();
+        const now = new Date();
+        const allocated = await tx.query<{ id: string; last_seq: number }>(
+          `UPDATE conversations c SET last_seq = c.last_seq + v.n, last_message_at = $3
+             FROM unnest($1::uuid[], $2::int[]) AS v(id, n)
+            WHERE c.id = v.id
+            RETURNING c.id, c.last_seq`,
+          [ids, ids.map((id) => counts.get(id)), now],
+        );
+        const next = new Map<string, number>();
+        for (const row of allocated) next.set(row.id, row.last_seq - counts.get(row.id)! + 1);
+        const seqs = fresh.map((d) => {
+          const seq = next.get(d.conversationId)!;
+          next.set(d.conversationId, seq + 1);
+          return seq;
+        });
+        await tx.query(
+          `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
+                                 body, media_id, reply_to_id, withheld_from, created_at, view_once)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
+                                $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[],
+                                $13::boolean[])`,
+          [
+            fresh.map((d) => d.id),
+            fresh.map((d) => d.conversationId),
+            seqs,
+            fresh.map((d) => d.senderId),
+            fresh.map((d) => d.senderDeviceId),
+            fresh.map((d) => d.clientMsgId),
+            fresh.map((d) => d.type),
+            fresh.map((d) => d.body),
+            fresh.map((d) => d.mediaId),
+            fresh.map((d) => d.replyToId),
+            fresh.map((d) => d.withheldFrom),
+            fresh.map(() => now),
+            fresh.map((d) => d.viewOnce ?? false),
+          ],
+        );
+        fresh.forEach((d, i) => {
+          created.set(dedupeKey(d.senderId, d.clientMsgId), {
+            ...d,
+            viewOnce: d.viewOnce ?? false,
+            seq: seqs[i],
+            createdAt: now,
+            editedAt: null,
+            deletedAt: null,
+          });
+        });
+      }
     }
 
     const handedOut = new Set<string>();
-    return drafts.map((d) => {
+    return drafts.map((d): AppendResult => {
       const key = dedupeKey(d.senderId, d.clientMsgId);
+      const membersVersion = conversations.get(d.conversationId)?.membersVersion ?? 0;
       const original = known.get(key);
-      if (original) return { message: original, duplicate: true };
+      if (original) {
+        return {
+          kind: 'stored',
+          message: original,
+          duplicate: true,
+          membersVersion:
+            conversations.get(original.conversationId)?.membersVersion ?? membersVersion,
+        };
+      }
+      const reason = rejected.get(key);
+      if (reason) return { kind: 'rejected', reason };
       const message = created.get(key)!;
       const duplicate = handedOut.has(key);
       handedOut.add(key);
-      return { message, duplicate };
+      return { kind: 'stored', message, duplicate, membersVersion };
     });
   }
 
@@ -176,6 +237,17 @@ export class MessagePostgresRepository extends MessageRepository {
     const [row] = await this.db.query<MessageRow>(
       `SELECT ${cols} FROM messages m WHERE m.id = $1`,
       [id],
+    );
+    return row ? toMessage(row) : null;
+  }
+
+  async findBySenderAndClientId(
+    senderId: string,
+    clientMsgId: string,
+  ): Promise<StoredMessage | null> {
+    const [row] = await this.db.query<MessageRow>(
+      `SELECT ${cols} FROM messages m WHERE m.sender_id = $1 AND m.client_msg_id = $2`,
+      [senderId, clientMsgId],
     );
     return row ? toMessage(row) : null;
   }
@@ -262,12 +334,14 @@ export class MessagePostgresRepository extends MessageRepository {
     conversationId: string,
     afterSeq: number,
     untilSeq: number,
+    viewerId?: string,
   ): Promise<string[]> {
     if (untilSeq <= afterSeq) return [];
     const rows = await this.db.query<{ sender_id: string }>(
       `SELECT DISTINCT sender_id FROM messages
-        WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 AND type <> 'system'`,
-      [conversationId, afterSeq, untilSeq],
+        WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 AND type <> 'system'
+          AND ($4::uuid IS NULL OR withheld_from IS NULL OR withheld_from <> $4::uuid)`,
+      [conversationId, afterSeq, untilSeq, viewerId ?? null],
     );
     return rows.map((r) => r.sender_id);
   }

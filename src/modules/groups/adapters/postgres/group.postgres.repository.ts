@@ -161,10 +161,10 @@ export class GroupPostgresRepository extends GroupRepository {
            delivered_seq = GREATEST(m.delivered_seq, $3), read_seq = GREATEST(m.read_seq, $3)`,
         [groupId, fresh, lastSeq],
       );
-      await tx.query(`UPDATE conversations SET member_count = member_count + $2 WHERE id = $1`, [
-        groupId,
-        fresh.length,
-      ]);
+      await tx.query(
+        `UPDATE conversations SET member_count = member_count + $2, members_version = members_version + 1 WHERE id = $1`,
+        [groupId, fresh.length],
+      );
       const events = await this.appendSystem(tx, groupId, actor, [
         { event: 'members_added', actorId: actor.userId, userIds: fresh },
       ]);
@@ -190,9 +190,10 @@ export class GroupPostgresRepository extends GroupRepository {
         [groupId, userId, events[0].seq],
       );
       if (!ended.length) throw new NotGroupMember();
-      await tx.query(`UPDATE conversations SET member_count = member_count - 1 WHERE id = $1`, [
-        groupId,
-      ]);
+      await tx.query(
+        `UPDATE conversations SET member_count = member_count - 1, members_version = members_version + 1 WHERE id = $1`,
+        [groupId],
+      );
       const admins = await tx.query(
         `SELECT 1 FROM conversation_members
           WHERE conversation_id = $1 AND left_seq IS NULL AND role IN ('creator', 'admin') LIMIT 1`,
