@@ -570,7 +570,7 @@ for (const title of clusterSuites) {
       a = await startTestApp({ env: ENV });
       const sharedDatabase = a.config.database.url ?? a.app.get(EmbeddedPostgres).url;
       b = await startTestApp({
-        env: { ...ENV, DATABASE_POOL_SIZE: '2' },
+        env: { ...ENV, DATABASE_POOL_SIZE: '2', REDIS_KEY_PREFIX: a.config.redis.keyPrefix },
         databaseUrl: sharedDatabase,
       });
     });

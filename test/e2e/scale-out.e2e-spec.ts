@@ -10,7 +10,7 @@ import { JobName, QueueName } from '../../src/common/queue/queue-names';
 import { collect, connect, nextEvent, request, signIn, sleep } from '../utils/clients';
 import { http } from '../utils/http';
 import { startServerProcess, type ServerProcess } from '../utils/processes';
-import { backendFromEnvironment, freshDatabase } from '../utils/test-app';
+import { backendFromEnvironment, freshDatabase, redisPrefixFor } from '../utils/test-app';
 
 const backend = backendFromEnvironment();
 
@@ -225,7 +225,10 @@ if (backend.databaseUrl && backend.redisUrl)
           ).rows[0].n,
         );
 
-      const queue = new Queue(QueueName.maintenance, { connection: { url: backend.redisUrl! } });
+      const queue = new Queue(QueueName.maintenance, {
+        connection: { url: backend.redisUrl! },
+        prefix: `${redisPrefixFor(db.url)}:bull`,
+      });
       try {
         await queue.add(
           JobName.purgeExpiredMessages,

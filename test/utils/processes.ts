@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { processEnvironment } from '../../src/common/config/app-config';
-import { TEST_OTP } from './test-app';
+import { redisPrefixFor, TEST_OTP } from './test-app';
 
 export interface ServerProcess {
   url: string;
@@ -54,6 +54,7 @@ export async function startServerProcess(
         MESSAGE_RATE_LIMIT_PER_MINUTE: '0',
         OTP_MAX_PER_WINDOW: '0',
         SHUTDOWN_GRACE_MS: '3000',
+        ...(env.DATABASE_URL ? { REDIS_KEY_PREFIX: redisPrefixFor(env.DATABASE_URL) } : {}),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,15 @@ import { createApp } from '../../src/bootstrap';
 import { loadConfig, readProcessEnv, type AppConfig } from '../../src/common/config/app-config';
 
 export const TEST_OTP = '246810';
+
+/**
+ * The Redis namespace of a test deployment, derived from its database: apps and processes
+ * sharing a database share queues and Socket.IO channels; others, even on the same
+ * Redis (another suite, a benchmark), never take each other's jobs or events.
+ */
+export function redisPrefixFor(databaseIdentity: string): string {
+  return `t-${createHash('sha1').update(databaseIdentity).digest('hex').slice(0, 12)}`;
+}
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -75,6 +85,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
     DATABASE_URL: databaseUrl,
     REDIS_URL: backend.redisUrl,
+    REDIS_KEY_PREFIX: redisPrefixFor(databaseUrl ?? dataDir),
     MESSAGE_RATE_LIMIT_PER_MINUTE: '0',
     OTP_MAX_PER_WINDOW: '0',
     ...options.env,

@@ -42,7 +42,7 @@ export class AppConfig {
     runMigrations: boolean;
     embeddedMaxConnections: number;
   };
-  readonly redis: { url: string | undefined };
+  readonly redis: { url: string | undefined; keyPrefix: string };
   readonly auth: {
     jwtSecret: string;
     accessTtlSec: number;
@@ -93,7 +93,7 @@ export class AppConfig {
       runMigrations: e.DATABASE_RUN_MIGRATIONS,
       embeddedMaxConnections: e.EMBEDDED_DB_MAX_CONNECTIONS,
     };
-    this.redis = { url: e.REDIS_URL };
+    this.redis = { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX };
     this.auth = {
       jwtSecret,
       accessTtlSec: e.JWT_ACCESS_TTL_SEC,

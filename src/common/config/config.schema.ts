@@ -69,6 +69,10 @@ export const environmentSchema = z.object({
   QUEUE_CONCURRENCY: int(4, 1),
   QUEUE_ATTEMPTS: int(5, 1),
   QUEUE_LOCK_MS: int(30000, 1000),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'must be 1 to 40 letters, digits, dots, dashes or underscores')
+    .default('parley'),
   SHUTDOWN_GRACE_MS: int(10000),
   CORS_ORIGIN: z.string().default('*'),
 

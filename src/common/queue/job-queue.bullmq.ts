@@ -25,10 +25,15 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
     super();
   }
 
+  private get bullPrefix(): string {
+    return `${this.config.redis.keyPrefix}:bull`;
+  }
+
   private queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, {
+        prefix: this.bullPrefix,
         connection: this.redis.create(`queue:${name}`, { maxRetriesPerRequest: null }),
         defaultJobOptions: {
           attempts: this.config.queue.attempts,
@@ -76,6 +81,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
     const queueNames = new Set([...this.handlers.keys()].map((n) => queueOf[n]));
     for (const queueName of queueNames) {
       const worker = new Worker(queueName, (job: Job) => this.handle(job), {
+        prefix: this.bullPrefix,
         connection: this.redis.create(`worker:${queueName}`, { maxRetriesPerRequest: null }),
         concurrency: this.config.queue.concurrency,
         // A job whose worker died is taken up again once its lock lapses.

@@ -30,7 +30,7 @@ export class RedisRateLimiter extends RateLimiter {
     const result = (await this.redis.client.eval(
       SCRIPT,
       1,
-      `parley:rl:${key}`,
+      `${this.redis.keyPrefix}:rl:${key}`,
       now,
       windowMs,
       limit,

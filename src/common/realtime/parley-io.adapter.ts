@@ -34,7 +34,7 @@ export class ParleyIoAdapter extends IoAdapter {
       const sub = pub.duplicate({ connectionName: 'parley:io-sub' });
       for (const c of [pub, sub]) c.on('error', () => undefined);
       this.redisClients.push(pub, sub);
-      server.adapter(createAdapter(pub, sub));
+      server.adapter(createAdapter(pub, sub, { key: `${config.redis.keyPrefix}:socket.io` }));
     }
     return server;
   }

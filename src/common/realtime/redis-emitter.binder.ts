@@ -18,6 +18,8 @@ export class RedisEmitterBinder implements OnModuleInit {
 
   onModuleInit(): void {
     if (this.config.runsApi || !this.redis.enabled) return;
-    this.emitter.attachRedisEmitter(new Emitter(this.redis.create('emitter')));
+    this.emitter.attachRedisEmitter(
+      new Emitter(this.redis.create('emitter'), { key: `${this.redis.keyPrefix}:socket.io` }),
+    );
   }
 }

@@ -14,6 +14,11 @@ export class RedisConnections implements OnApplicationShutdown {
 
   constructor(private readonly config: AppConfig) {}
 
+  /** Namespaces every key, channel and queue, so deployments can share one Redis. */
+  get keyPrefix(): string {
+    return this.config.redis.keyPrefix;
+  }
+
   get enabled(): boolean {
     return !!this.config.redis.url;
   }

@@ -23,7 +23,10 @@ import { TypingService } from './typing.service';
       inject: [RedisConnections, AppConfig],
       useFactory: (redis: RedisConnections, config: AppConfig): PresenceStore =>
         redis.enabled
-          ? new PresenceRedisStore(redis, { ttlMs: config.presence.ttlMs })
+          ? new PresenceRedisStore(redis, {
+              ttlMs: config.presence.ttlMs,
+              keyPrefix: `${config.redis.keyPrefix}:presence:`,
+            })
           : new PresenceMemoryStore({ ttlMs: config.presence.ttlMs }),
     },
   ],

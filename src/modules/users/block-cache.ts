@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import { RedisConnections } from '../../common/redis/redis.connections';
 import { UserRepository } from './ports/user.repository';
 
-const CHANNEL = 'parley:blocks:changed';
 const TTL_MS = 60_000;
 const MAX_ENTRIES = 100_000;
 
@@ -19,6 +18,10 @@ export class BlockCache implements OnModuleInit, OnModuleDestroy {
   /** Bumped on every invalidation, so a load that raced with a change is not kept. */
   private readonly generations = new Map<string, number>();
   private subscriber?: Redis;
+
+  private get channel(): string {
+    return `${this.redis.keyPrefix}:blocks:changed`;
+  }
 
   constructor(
     private readonly users: UserRepository,
@@ -41,7 +44,7 @@ export class BlockCache implements OnModuleInit, OnModuleDestroy {
   /** Call after the blocker's list changed. */
   async changed(blockerId: string): Promise<void> {
     this.forget(blockerId);
-    if (this.redis.enabled) await this.redis.client.publish(CHANNEL, blockerId);
+    if (this.redis.enabled) await this.redis.client.publish(this.channel, blockerId);
   }
 
   private forget(blockerId: string): void {
@@ -55,7 +58,9 @@ export class BlockCache implements OnModuleInit, OnModuleDestroy {
     if (!this.redis.enabled) return;
     this.subscriber = this.redis.create('blocks-sub');
     this.subscriber.on('message', (_channel: string, blockerId: string) => this.forget(blockerId));
-    await this.subscriber.subscribe(CHANNEL).catch((error: unknown) => this.logger.warn(error));
+    await this.subscriber
+      .subscribe(this.channel)
+      .catch((error: unknown) => this.logger.warn(error));
   }
 
   async onModuleDestroy(): Promise<void> {
