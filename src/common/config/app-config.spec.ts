@@ -49,7 +49,7 @@ describe('loadConfig', () => {
         runMigrations: true,
         embeddedMaxConnections: 8,
       });
-      expect(config.redis).toEqual({ url: undefined });
+      expect(config.redis).toEqual({ url: undefined, keyPrefix: 'parley' });
       expect(config.auth).toEqual({
         jwtSecret: expect.any(String),
         accessTtlSec: 900,
@@ -223,6 +223,15 @@ describe('loadConfig', () => {
         { SMS_DRIVER: 'webhook', SMS_WEBHOOK_URL: 'ftp://sms.example/send' },
         'SMS_WEBHOOK_URL',
       );
+    });
+
+    it.each(['has space', 'x'.repeat(41), 'a/b'])('REDIS_KEY_PREFIX=%p is refused', (prefix) => {
+      expectRefused({ REDIS_KEY_PREFIX: prefix }, 'REDIS_KEY_PREFIX');
+    });
+
+    it('a blank REDIS_KEY_PREFIX means the default namespace', () => {
+      expect(load({ REDIS_KEY_PREFIX: '' }).redis.keyPrefix).toBe('parley');
+      expect(load({ REDIS_KEY_PREFIX: 'staging-1' }).redis.keyPrefix).toBe('staging-1');
     });
 
     it('NODE_ENV must be a known environment', () => {
