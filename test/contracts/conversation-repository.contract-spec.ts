@@ -124,6 +124,8 @@ export function conversationRepositoryContract(
             joinedAt: expect.any(Date),
             joinedSeq: 0,
             leftSeq: null,
+            leftName: null,
+            leftMemberCount: null,
             deliveredSeq: 0,
             readSeq: 0,
           });

@@ -1113,6 +1113,9 @@ describe('groups (e2e)', () => {
       const latest = await api(r, 'GET', `/conversations/${group.id}/messages?beforeSeq=100`);
       expect(seqs(latest.body.messages)).toEqual([1, 2, 3]);
       expect(await conversation(r, group.id)).toMatchObject({ left: true, lastSeq: 3 });
+      // The group as it was when they left: no later rename, no later member count.
+      expect(await conversation(r, group.id)).toMatchObject({ name: 'Group', memberCount: 2 });
+      expect(await conversation(a, group.id)).toMatchObject({ name: 'Without R', memberCount: 2 });
 
       // Acks: up to the removal, yes; after it, no.
       expectAckError(await ack(socketR, group.id, 4), 'NOT_A_MEMBER');
@@ -1130,6 +1133,15 @@ describe('groups (e2e)', () => {
       expectError(await api(r, 'GET', `/groups/${group.id}`), 'NOT_A_MEMBER');
       expect(await expectNoEvent(socketR, 'message:new', 100)).toBe(true);
       expect((await conversation(a, group.id)).lastSeq).toBe(5);
+
+      // Added back, they see the group as it is now.
+      const rejoined = await api(c, 'POST', `/groups/${group.id}/members`, { userIds: [r.userId] });
+      expect(rejoined.status).toBe(200);
+      expect(await conversation(r, group.id)).toMatchObject({
+        left: false,
+        name: 'Without R',
+        memberCount: 3,
+      });
     });
 
     it('makes the longest-standing member admin when the last admin leaves', async () => {

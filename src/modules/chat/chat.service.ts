@@ -444,7 +444,7 @@ export class ChatService implements OnModuleInit {
         type: s.conversation.type,
         name:
           s.conversation.type === 'group'
-            ? s.conversation.name
+            ? (s.membership.leftName ?? s.conversation.name)
             : s.peerId
               ? (peerNames.get(s.peerId) ?? null)
               : null,
@@ -456,7 +456,8 @@ export class ChatService implements OnModuleInit {
         deliveredSeq: s.membership.deliveredSeq,
         peerReadSeq: seesRead ? s.peerReadSeq : 0,
         peerDeliveredSeq: s.peerDeliveredSeq,
-        memberCount: s.conversation.memberCount,
+        // A former member sees the group as it was when they left.
+        memberCount: s.membership.leftMemberCount ?? s.conversation.memberCount,
         left: s.membership.leftSeq !== null,
         createdAt: s.conversation.createdAt.toISOString(),
       };

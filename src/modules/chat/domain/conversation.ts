@@ -25,6 +25,9 @@ export interface Membership {
   joinedSeq: number;
   /** Set when the member left or was removed: the last seq they may see. */
   leftSeq: number | null;
+  /** A former member's view of the group when they left: its name and member count. */
+  leftName: string | null;
+  leftMemberCount: number | null;
   deliveredSeq: number;
   readSeq: number;
 }

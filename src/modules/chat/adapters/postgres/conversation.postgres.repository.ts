@@ -35,6 +35,8 @@ interface MemberRow {
   joined_at: Date;
   joined_seq: number;
   left_seq: number | null;
+  left_name: string | null;
+  left_member_count: number | null;
   delivered_seq: number;
   read_seq: number;
 }
@@ -42,7 +44,7 @@ interface MemberRow {
 const conversationCols = `c.id, c.type, c.name, c.description, c.created_by, c.only_admins_can_send,
   c.only_admins_can_edit_info, c.member_count, c.last_seq, c.last_message_at, c.created_at`;
 const memberCols = `m.conversation_id, m.user_id, m.role, m.joined_at, m.joined_seq, m.left_seq,
-  m.delivered_seq, m.read_seq`;
+  m.left_name, m.left_member_count, m.delivered_seq, m.read_seq`;
 
 export function toConversation(r: ConversationRow): Conversation {
   return {
@@ -68,6 +70,8 @@ export function toMembership(r: MemberRow): Membership {
     joinedAt: r.joined_at,
     joinedSeq: r.joined_seq,
     leftSeq: r.left_seq,
+    leftName: r.left_name,
+    leftMemberCount: r.left_member_count,
     deliveredSeq: r.delivered_seq,
     readSeq: r.read_seq,
   };

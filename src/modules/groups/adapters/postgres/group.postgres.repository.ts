@@ -158,6 +158,7 @@ export class GroupPostgresRepository extends GroupRepository {
          SELECT $1, u, 'member', now(), $3, $3, $3 FROM unnest($2::uuid[]) AS u
          ON CONFLICT (conversation_id, user_id) DO UPDATE SET
            role = 'member', joined_at = now(), joined_seq = $3, left_seq = NULL, left_at = NULL,
+           left_name = NULL, left_member_count = NULL,
            delivered_seq = GREATEST(m.delivered_seq, $3), read_seq = GREATEST(m.read_seq, $3)`,
         [groupId, fresh, lastSeq],
       );
@@ -185,7 +186,9 @@ export class GroupPostgresRepository extends GroupRepository {
       const events = await this.appendSystem(tx, groupId, actor, drafts);
       // The removed member still sees the message announcing the removal, and nothing after.
       const ended = await tx.query(
-        `UPDATE conversation_members SET left_seq = $3, left_at = now(), role = 'member'
+        `UPDATE conversation_members SET left_seq = $3, left_at = now(), role = 'member',
+             left_name = (SELECT name FROM conversations WHERE id = $1),
+             left_member_count = (SELECT member_count - 1 FROM conversations WHERE id = $1)
           WHERE conversation_id = $1 AND user_id = $2 AND left_seq IS NULL RETURNING user_id`,
         [groupId, userId, events[0].seq],
       );
