@@ -271,7 +271,9 @@ async function run(
     );
   }
 
-  if (options.write) {
+  if (options.write && errors.length === order.length) {
+    log('every scenario failed: no result files written');
+  } else if (options.write) {
     const outDir = resolve(root, options.outDir);
     mkdirSync(outDir, { recursive: true });
     const suffix = order.length === SCENARIOS.length ? '' : `-${order.join('-')}`;

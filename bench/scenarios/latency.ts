@@ -252,7 +252,7 @@ async function runSystem(ctx: BenchContext, server: ServerUnderTest): Promise<La
   const steps: RateStep[] = [];
   try {
     // Discarded warm-up (JIT, pools, caches).
-    await runStep(ctx, setup, Math.min(1000, options.rates[0]), options.warmupSeconds, 'fixed');
+    await runStepOnce(ctx, setup, Math.min(1000, options.rates[0]), options.warmupSeconds, 'fixed');
     for (const rate of options.rates) {
       const s = await runStep(ctx, setup, rate, options.stepSeconds, 'fixed');
       ctx.log(`latency/${server.name}: ${describe(s)}`);
