@@ -1,44 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { AppError } from '../../common/errors';
+import { pngBomb } from '../../../test/fixtures/media-files';
 import { makeThumbnail, sanitizeImage } from './image-tools';
 
 const LIMIT = 100_000_000;
-
-function crc32(data: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type), data])));
-  return Buffer.concat([length, Buffer.from(type), data, crc]);
-}
-
-/** A tiny PNG whose header declares width x height pixels. */
-function pngDeclaring(width: number, height: number): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8;
-  header[9] = 2;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(Buffer.alloc(100))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 describe('image tools', () => {
   let dir: string;
@@ -118,13 +86,13 @@ describe('image tools', () => {
   });
 
   it('refuses a decompression bomb from its header, before decoding', async () => {
-    const bomb = pngDeclaring(50_000, 50_000);
+    const bomb = pngBomb(50_000, 50_000);
     const started = Date.now();
     const error = await refusal(sanitizeImage(file(bomb), out(), 'image/png', LIMIT));
     expect(error.message).toMatch(/pixels/);
     expect(Date.now() - started).toBeLessThan(2000);
     // The limit is the setting, not a constant.
-    await refusal(sanitizeImage(file(pngDeclaring(200, 200)), out(), 'image/png', 39_999));
+    await refusal(sanitizeImage(file(pngBomb(200, 200)), out(), 'image/png', 39_999));
   });
 
   it('refuses truncated and corrupt images', async () => {
