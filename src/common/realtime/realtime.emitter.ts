@@ -19,22 +19,16 @@ export interface EmitOptions {
 @Injectable()
 export class RealtimeEmitter {
   private server?: Server;
-  private readonly pending: Array<(server: Server) => void> = [];
 
   /** Worker processes have no Socket.IO server: they publish through Redis instead. */
   private remote?: Emitter;
 
   attach(server: Server): void {
     this.server = server;
-    for (const fn of this.pending.splice(0)) fn(server);
   }
 
   attachRedisEmitter(emitter: Emitter): void {
     this.remote = emitter;
-  }
-
-  get isAttached(): boolean {
-    return !!this.server || !!this.remote;
   }
 
   toUsers<E extends ServerEventName>(

@@ -77,6 +77,9 @@ export function toMembership(r: MemberRow): Membership {
   };
 }
 
+/** The unique key of a pair's direct conversation, the same in either order. */
+const directKey = (userA: string, userB: string): string => [userA, userB].sort().join(':');
+
 const STATUS_CODE: Record<ReceiptStatus, number> = { delivered: 1, read: 2 };
 
 /** The summary query: the caller's row plus the other active members' lowest watermarks. */
@@ -128,12 +131,9 @@ export class ConversationPostgresRepository extends ConversationRepository {
     userA: string,
     userB: string,
   ): Promise<{ conversation: Conversation; created: boolean }> {
-    const key = [userA, userB].sort().join(':');
-    const [found] = await this.db.query<ConversationRow>(
-      `SELECT ${conversationCols} FROM conversations c WHERE c.direct_key = $1`,
-      [key],
-    );
-    if (found) return { conversation: toConversation(found), created: false };
+    const found = await this.findDirect(userA, userB);
+    if (found) return { conversation: found, created: false };
+    const key = directKey(userA, userB);
     return this.db.transaction(async (tx) => {
       const [inserted] = await tx.query<ConversationRow>(
         `INSERT INTO conversations AS c (id, type, direct_key, created_by, member_count)
@@ -187,7 +187,7 @@ export class ConversationPostgresRepository extends ConversationRepository {
   async findDirect(userA: string, userB: string): Promise<Conversation | null> {
     const [row] = await this.db.query<ConversationRow>(
       `SELECT ${conversationCols} FROM conversations c WHERE c.direct_key = $1`,
-      [[userA, userB].sort().join(':')],
+      [directKey(userA, userB)],
     );
     return row ? toConversation(row) : null;
   }
