@@ -9,6 +9,18 @@ export interface DomainEventMap {
     readReceipts: boolean;
     lastSeen: 'everyone' | 'contacts' | 'nobody';
   };
+  /**
+   * A call started ringing: the notifications module pushes it at once (VoIP) to the
+   * callees' devices that have no connected socket.
+   */
+  'call.ringing': {
+    callId: string;
+    conversationId: string;
+    callerId: string;
+    callerDeviceId: string;
+    media: 'audio' | 'video';
+    calleeUserIds: string[];
+  };
 }
 
 type Listener<E extends keyof DomainEventMap> = (
