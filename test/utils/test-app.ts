@@ -59,7 +59,8 @@ export async function freshDatabase(
 }
 
 export interface TestAppOptions {
-  env?: Record<string, string>;
+  /** Settings over the test defaults; `undefined` removes a default (e.g. JWT_SECRET). */
+  env?: Record<string, string | undefined>;
   /** Reuse an existing database instead of making a fresh one. */
   databaseUrl?: string;
   dataDir?: string;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type EnvironmentSource } from './app-config';
@@ -51,7 +51,8 @@ describe('loadConfig', () => {
       });
       expect(config.redis).toEqual({ url: undefined, keyPrefix: 'parley' });
       expect(config.auth).toEqual({
-        jwtSecret: expect.any(String),
+        jwtSecret: undefined,
+        jwtRotateDays: 30,
         accessTtlSec: 900,
         refreshTtlDays: 30,
         testOtp: undefined,
@@ -213,9 +214,9 @@ describe('loadConfig', () => {
     });
 
     it('cross-setting rules are reported together with per-setting problems', () => {
-      const error = configError({ PORT: 'abc', NODE_ENV: 'production' });
+      const error = configError({ PORT: 'abc', NODE_ENV: 'production', AUTH_TEST_OTP: '123456' });
       expect(error.message).toContain('PORT');
-      expect(error.message).toContain('JWT_SECRET');
+      expect(error.message).toContain('AUTH_TEST_OTP');
     });
 
     it('SMS_WEBHOOK_URL must be http or https', () => {
@@ -275,18 +276,17 @@ describe('loadConfig', () => {
   });
 
   describe('JWT_SECRET', () => {
-    it('is required in production', () => {
-      const error = configError({ NODE_ENV: 'production' });
-      expect(error.problems).toEqual([expect.stringMatching(/^JWT_SECRET:.*required/)]);
-      // Nothing is generated in its place.
+    it('is optional, in production too: unset, signing keys live in the database', () => {
+      const config = load({ NODE_ENV: 'production' });
+      expect(config.auth.jwtSecret).toBeUndefined();
+      expect(config.auth.jwtRotateDays).toBe(30);
+      // Nothing is written to DATA_DIR in its place: instances share keys through the database.
       expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(false);
     });
 
-    it('is used as given in production', () => {
+    it('is used as given when set', () => {
       const config = load({ NODE_ENV: 'production', JWT_SECRET: SECRET });
-      expect(config.env).toBe('production');
       expect(config.auth.jwtSecret).toBe(SECRET);
-      expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(false);
     });
 
     it('must be at least 32 characters', () => {
@@ -294,26 +294,10 @@ describe('loadConfig', () => {
       expect(load({ JWT_SECRET: 'x'.repeat(32) }).auth.jwtSecret).toBe('x'.repeat(32));
     });
 
-    it('is generated into DATA_DIR when unset outside production, and kept across loads', () => {
-      const first = load().auth.jwtSecret;
-      expect(first.length).toBeGreaterThanOrEqual(32);
-      const file = join(dataDir, 'jwt-secret');
-      expect(readFileSync(file, 'utf8').trim()).toBe(first);
-      if (process.platform !== 'win32') expect(statSync(file).mode & 0o077).toBe(0);
-      expect(load().auth.jwtSecret).toBe(first);
-
-      const otherDir = mkdtempSync(join(tmpdir(), 'parley-config-'));
-      try {
-        expect(loadConfig({ DATA_DIR: otherDir }).auth.jwtSecret).not.toBe(first);
-      } finally {
-        rmSync(otherDir, { recursive: true, force: true });
-      }
-    });
-
-    it('creates DATA_DIR if it does not exist yet', () => {
-      const nested = join(dataDir, 'a', 'b');
-      const config = load({ DATA_DIR: nested });
-      expect(readFileSync(join(nested, 'jwt-secret'), 'utf8').trim()).toBe(config.auth.jwtSecret);
+    it('JWT_ROTATE_DAYS is a whole number of days; 0 turns rotation off', () => {
+      expect(load({ JWT_ROTATE_DAYS: '0' }).auth.jwtRotateDays).toBe(0);
+      expect(load({ JWT_ROTATE_DAYS: '7' }).auth.jwtRotateDays).toBe(7);
+      expectRefused({ JWT_ROTATE_DAYS: '1.5' }, 'JWT_ROTATE_DAYS');
     });
   });
 

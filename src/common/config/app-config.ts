@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { crossSettingProblems, environmentSchema, type Environment } from './config.schema';
 
 export class ConfigError extends Error {
@@ -44,7 +42,10 @@ export class AppConfig {
   };
   readonly redis: { url: string | undefined; keyPrefix: string };
   readonly auth: {
-    jwtSecret: string;
+    /** Set: the one signing key, as before. Unset: keys live in the database, rotated. */
+    jwtSecret: string | undefined;
+    /** Days between signing-key rotations (0: never); only without jwtSecret. */
+    jwtRotateDays: number;
     accessTtlSec: number;
     refreshTtlDays: number;
     testOtp: string | undefined;
@@ -81,7 +82,7 @@ export class AppConfig {
   /** Set when media lives in an S3-compatible store (S3_BUCKET); local disk otherwise. */
   readonly s3: S3Settings | undefined;
 
-  constructor(e: Environment, jwtSecret: string) {
+  constructor(e: Environment) {
     this.env = e.NODE_ENV;
     this.http = { port: e.PORT, host: e.HOST, corsOrigin: e.CORS_ORIGIN };
     this.dataDir = resolve(e.DATA_DIR);
@@ -95,7 +96,8 @@ export class AppConfig {
     };
     this.redis = { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX };
     this.auth = {
-      jwtSecret,
+      jwtSecret: e.JWT_SECRET,
+      jwtRotateDays: e.JWT_ROTATE_DAYS,
       accessTtlSec: e.JWT_ACCESS_TTL_SEC,
       refreshTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
       testOtp: e.AUTH_TEST_OTP,
@@ -185,24 +187,7 @@ export function loadConfig(source: EnvironmentSource): AppConfig {
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
   problems.push(...crossSettingProblems(cleaned));
   if (!parsed.success || problems.length) throw new ConfigError(problems);
-  const env = parsed.data;
-  return new AppConfig(env, env.JWT_SECRET ?? persistedSecret(resolve(env.DATA_DIR)));
-}
-
-/**
- * Without JWT_SECRET (development and the embedded default) a random secret is kept
- * under DATA_DIR so tokens survive restarts; several instances must share JWT_SECRET.
- */
-function persistedSecret(dataDir: string): string {
-  const file = join(dataDir, 'jwt-secret');
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    mkdirSync(dataDir, { recursive: true });
-    const secret = randomBytes(48).toString('base64url');
-    writeFileSync(file, secret, { mode: 0o600 });
-    return secret;
-  }
+  return new AppConfig(parsed.data);
 }
 
 /** The one place that reads the process environment. */

@@ -16,19 +16,19 @@ import { OtpService } from './otp.service';
 import { PurgeExpiredAuthDataProcessor } from './processors/purge-expired-auth-data.processor';
 import { AuthRepository } from './ports/auth.repository';
 import { SmsSender } from './ports/sms.sender';
+import { SigningKeyRepository } from './ports/signing-key.repository';
+import { SigningKeyPostgresRepository } from './adapters/postgres/signing-key.postgres.repository';
+import { SigningKeys } from './signing-keys';
 import { TokenService } from './token.service';
 
 @Module({
   imports: [
     UsersModule,
     PassportModule,
-    JwtModule.registerAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        secret: config.auth.jwtSecret,
-        signOptions: { algorithm: 'HS256', issuer: 'parley' },
-        verifyOptions: { algorithms: ['HS256'], issuer: 'parley' },
-      }),
+    // Keys come from SigningKeys per call (kid in the header), not from here.
+    JwtModule.register({
+      signOptions: { algorithm: 'HS256', issuer: 'parley' },
+      verifyOptions: { algorithms: ['HS256'], issuer: 'parley' },
     }),
   ],
   controllers: [AuthController, DevicesController],
@@ -36,6 +36,8 @@ import { TokenService } from './token.service';
     AuthService,
     OtpService,
     TokenService,
+    SigningKeys,
+    { provide: SigningKeyRepository, useClass: SigningKeyPostgresRepository },
     JwtStrategy,
     PurgeExpiredAuthDataProcessor,
     { provide: AccessTokenVerifier, useExisting: AuthService },

@@ -98,7 +98,7 @@ export class AuthService extends AccessTokenVerifier {
 
   /** Resolves an access token to its caller, refusing revoked devices at once. */
   async verify(token: string): Promise<AuthContext> {
-    const auth = this.tokens.verifyAccess(token);
+    const auth = await this.tokens.verifyAccess(token);
     const device = await this.repo.findDevice(auth.deviceId);
     if (!device || device.revokedAt || device.userId !== auth.userId) {
       throw AppError.unauthorized('Session revoked');

@@ -3,20 +3,28 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthContext } from '../../common/auth/auth-context';
-import { AppConfig } from '../../common/config/app-config';
 import { AuthService } from './auth.service';
-import type { AccessTokenClaims } from './token.service';
+import { TokenService, type AccessTokenClaims } from './token.service';
 
 /** passport-jwt checks signature and expiry; validate() refuses revoked devices. */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
-    config: AppConfig,
+    tokens: TokenService,
     private readonly auth: AuthService,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.auth.jwtSecret,
+      secretOrKeyProvider: (
+        _req: Request,
+        rawJwt: string,
+        done: (err: unknown, secret?: string) => void,
+      ) => {
+        tokens.secretOf(rawJwt).then(
+          (secret) => done(secret ? null : new Error('unknown signing key'), secret),
+          (error: unknown) => done(error),
+        );
+      },
       ignoreExpiration: false,
       passReqToCallback: true,
     });

@@ -5,6 +5,7 @@ import { AppConfig } from '../../common/config/app-config';
 import { AppError } from '../../common/errors';
 import { AuthRepository } from './ports/auth.repository';
 import { SmsSender } from './ports/sms.sender';
+import { SigningKeys } from './signing-keys';
 
 /**
  * One-time sign-in codes: 6 digits, stored as a keyed hash (a bare hash of 10^6 codes
@@ -17,10 +18,11 @@ export class OtpService {
     private readonly repo: AuthRepository,
     private readonly sms: SmsSender,
     private readonly config: AppConfig,
+    private readonly keys: SigningKeys,
   ) {}
 
   private hash(phone: string, code: string): string {
-    return createHmac('sha256', this.config.auth.jwtSecret)
+    return createHmac('sha256', this.keys.otpSecret)
       .update(`otp:${phone}:${code}`)
       .digest('base64url');
   }

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '../../common/config/app-config';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { AppError } from '../../common/errors';
+import { SigningKeys } from './signing-keys';
 
 export interface AccessTokenClaims {
   sub: string;
@@ -21,6 +22,7 @@ export class TokenService {
   constructor(
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
+    private readonly keys: SigningKeys,
   ) {}
 
   get accessTtlSec(): number {
@@ -29,14 +31,31 @@ export class TokenService {
 
   signAccess(auth: AuthContext): string {
     const claims: AccessTokenClaims = { sub: auth.userId, did: auth.deviceId, typ: 'access' };
-    return this.jwt.sign(claims, { expiresIn: this.config.auth.accessTtlSec });
+    const { kid, secret } = this.keys.current();
+    return this.jwt.sign(claims, {
+      secret,
+      keyid: kid,
+      expiresIn: this.config.auth.accessTtlSec,
+    });
+  }
+
+  /** The secret that verifies this token's signature, or undefined when none does. */
+  async secretOf(token: string): Promise<string | undefined> {
+    const decoded: unknown = this.jwt.decode(token, { complete: true });
+    const header = (decoded as { header?: { kid?: unknown } } | null)?.header;
+    if (!header) return undefined;
+    const kid = header.kid;
+    if (kid !== undefined && typeof kid !== 'string') return undefined;
+    return this.keys.secretFor(kid);
   }
 
   /** Checks signature, expiry and shape; device revocation is checked by the caller. */
-  verifyAccess(token: string): AuthContext {
+  async verifyAccess(token: string): Promise<AuthContext> {
     let claims: Partial<AccessTokenClaims>;
     try {
-      claims = this.jwt.verify<AccessTokenClaims>(token);
+      const secret = await this.secretOf(token);
+      if (!secret) throw new Error('unknown signing key');
+      claims = this.jwt.verify<AccessTokenClaims>(token, { secret });
     } catch {
       throw AppError.unauthorized('Invalid or expired access token');
     }
