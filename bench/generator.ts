@@ -9,6 +9,7 @@
  * every process on the machine, so a send in one generator and a receive in another
  * can be compared directly (group fan-out).
  */
+import { randomUUID } from 'node:crypto';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { encode, newHistogram, nowUs } from './lib/hist';
 import type {
@@ -29,7 +30,6 @@ import type {
 
 const index = Number(process.argv[2] ?? '0');
 const addresses = (process.argv[3] ?? '127.0.0.1').split(',');
-const runId = process.argv[4] ?? 'r';
 
 interface AckBody {
   ok?: boolean;
@@ -268,7 +268,7 @@ async function rate(
     stepPending++;
     socket.emit(
       'message:send',
-      { clientMsgId: `b${runId}.${index}.${req.step}.${k}`, ...target, type: 'text', body },
+      { clientMsgId: randomUUID(), ...target, type: 'text', body },
       (response: unknown) => {
         pendingAcks--;
         stepPending--;
@@ -376,7 +376,7 @@ async function fanoutSend(
   const sentUs = nowUs();
   const ack = asAck(
     await socket.timeout(30_000).emitWithAck('message:send', {
-      clientMsgId: `f${runId}.${tag}`,
+      clientMsgId: randomUUID(),
       conversationId,
       type: 'text',
       body: pad(`F|${tag}|`, bodyBytes),
@@ -406,7 +406,7 @@ async function sendMany(req: Extract<GeneratorRequest, { cmd: 'send' }>): Promis
   const one = async (k: number) => {
     const ack = asAck(
       await socket.timeout(req.timeoutMs).emitWithAck('message:send', {
-        clientMsgId: `s${runId}.${index}.${batch}.${k}`,
+        clientMsgId: randomUUID(),
         ...target,
         type: 'text',
         body: pad(`S|${batch}|${k}|`, req.bodyBytes),

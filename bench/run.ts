@@ -183,8 +183,7 @@ async function run(
       return new CpuMeter(groups);
     },
     async generators(count: number) {
-      while (gens.length < count)
-        gens.push(await Generator.start(gens.length, addresses, runId, cleanup));
+      while (gens.length < count) gens.push(await Generator.start(gens.length, addresses, cleanup));
       return gens;
     },
   };

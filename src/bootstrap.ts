@@ -15,6 +15,7 @@ import { JobQueue } from './common/queue/job-queue';
 import { RealtimeEmitter } from './common/realtime/realtime.emitter';
 import { RealtimeGateway } from './common/realtime/realtime.gateway';
 import { MessageWriteBatcher } from './modules/chat/message-write.batcher';
+import { NulCharacterPipe } from './common/validation/text-safety';
 import { createValidationPipe } from './common/validation/validate';
 
 export const API_PREFIX = 'api/v1';
@@ -43,7 +44,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new NulCharacterPipe(), createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   if (config.runsApi) app.useWebSocketAdapter(new ParleyIoAdapter(app));
 

@@ -311,16 +311,11 @@ export class Generator {
     });
   }
 
-  static async start(
-    index: number,
-    addresses: string[],
-    runId: string,
-    cleanup: Cleanup,
-  ): Promise<Generator> {
+  static async start(index: number, addresses: string[], cleanup: Cleanup): Promise<Generator> {
     const proc = new NodeProcess(
       `generator ${index}`,
       resolve(__dirname, '..', 'generator.js'),
-      [String(index), addresses.join(','), runId],
+      [String(index), addresses.join(',')],
       {},
       ['--max-old-space-size=4096'],
       cleanup,

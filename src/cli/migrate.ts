@@ -3,6 +3,7 @@ import { DataSource, MigrationExecutor } from 'typeorm';
 import { loadConfigFromProcess } from '../common/config/app-config';
 import { dataSourceOptions } from '../common/database/data-source-options';
 import { EmbeddedPostgres } from '../common/database/embedded-postgres';
+import { runMigrations } from '../common/database/run-migrations';
 
 /**
  * `npm run migration:run [-- --show]`: runs pending SQL migrations (each in its own
@@ -51,8 +52,9 @@ async function show(dataSource: DataSource): Promise<void> {
   console.log(`${applied.length} applied, ${pending.length} pending`);
 }
 
-async function run(dataSource: DataSource): Promise<void> {
-  const ran = await dataSource.runMigrations({ transaction: 'each' });
+/** `lock`: on a shared PostgreSQL, so instances starting meanwhile wait for this run. */
+async function run(dataSource: DataSource, lock: boolean): Promise<void> {
+  const ran = await runMigrations(dataSource, { lock });
   if (!ran.length) {
     console.log('No pending migrations: the schema is up to date.');
     return;
@@ -91,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
     dataSource = new DataSource(dataSourceOptions(url, poolSize, false));
     await dataSource.initialize();
     if (mode === 'show') await show(dataSource);
-    else await run(dataSource);
+    else await run(dataSource, Boolean(config.database.url));
     return 0;
   } catch (error) {
     console.error(`Migration failed: ${error instanceof Error ? error.message : String(error)}`);

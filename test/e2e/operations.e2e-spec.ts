@@ -48,6 +48,7 @@ describe('operations (e2e)', () => {
       expect(res.status).toBe(200);
       expect(res.body.status).toBe('ok');
       expect(res.body.checks.database).toEqual({ status: 'up' });
+      expect(res.body.checks.media).toEqual({ status: 'up' });
       if (t.config.redis.url) expect(res.body.checks.redis).toEqual({ status: 'up' });
       else expect(res.body.checks.redis).toBeUndefined();
     });

@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
+import { createDataSource } from './run-migrations';
 import { Db } from './db';
 import { EmbeddedPostgres } from './embedded-postgres';
 
@@ -18,6 +19,7 @@ import { EmbeddedPostgres } from './embedded-postgres';
         const poolSize = config.database.url ? config.database.poolSize : 1;
         return dataSourceOptions(url, poolSize, config.database.runMigrations);
       },
+      dataSourceFactory: createDataSource,
     }),
   ],
   providers: [Db],

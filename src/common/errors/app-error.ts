@@ -7,6 +7,15 @@ export interface ErrorBody {
   retryAfterMs?: number;
 }
 
+/** Bounds on what one error tells a client, whatever the input that caused it. */
+const MAX_MESSAGE_CHARS = 300;
+const MAX_DETAILS = 20;
+const MAX_DETAIL_CHARS = 200;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 /** A failure the client is told about, with a stable code. Anything else is INTERNAL. */
 export class AppError extends Error {
   constructor(
@@ -23,8 +32,13 @@ export class AppError extends Error {
   }
 
   toBody(): ErrorBody {
-    const body: ErrorBody = { code: this.code, message: this.message };
-    if (this.extra.details?.length) body.details = this.extra.details;
+    const body: ErrorBody = { code: this.code, message: clip(this.message, MAX_MESSAGE_CHARS) };
+    const details = this.extra.details;
+    if (details?.length) {
+      body.details = details.slice(0, MAX_DETAILS).map((d) => clip(d, MAX_DETAIL_CHARS));
+      if (details.length > MAX_DETAILS)
+        body.details.push(`… and ${details.length - MAX_DETAILS} more`);
+    }
     if (this.extra.retryAfterMs !== undefined) body.retryAfterMs = this.extra.retryAfterMs;
     return body;
   }

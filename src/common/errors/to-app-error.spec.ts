@@ -184,6 +184,23 @@ describe('toAppError', () => {
     });
   });
 
+  it('maps a body that does not decode as its Content-Encoding to VALIDATION_FAILED', () => {
+    // body-parser hands on zlib's error with a status but no `type`.
+    const zlibError = Object.assign(new Error('incorrect header check'), {
+      status: 400,
+      statusCode: 400,
+      expose: true,
+      errno: -3,
+    });
+    const { error, unexpected } = toAppError(zlibError);
+    expect(unexpected).toBe(false);
+    expect(error.status).toBe(400);
+    expect(error.toBody()).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'The request body does not match its Content-Encoding',
+    });
+  });
+
   describe('anything else', () => {
     it.each([
       ['an Error', new Error('connection refused to 10.0.0.5:5432 password=hunter2')],
@@ -198,6 +215,25 @@ describe('toAppError', () => {
       expect(unexpected).toBe(true);
       expect(error.status).toBe(500);
       expect(error.toBody()).toEqual({ code: 'INTERNAL', message: 'Internal server error' });
+    });
+  });
+});
+
+describe('AppError bodies are bounded', () => {
+  it('clips a long message and caps details, saying how many were left out', () => {
+    const details = Array.from({ length: 100_000 }, (_, i) => `phones.${i} must be a phone`);
+    const body = AppError.validation('x'.repeat(10_000), details).toBody();
+    expect(body.message.length).toBeLessThanOrEqual(300);
+    expect(body.details).toHaveLength(21);
+    expect(body.details?.[20]).toBe('… and 99980 more');
+    expect(JSON.stringify(body).length).toBeLessThan(6_000);
+  });
+
+  it('leaves short errors as they are', () => {
+    expect(AppError.validation('bad', ['a: bad']).toBody()).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'bad',
+      details: ['a: bad'],
     });
   });
 });

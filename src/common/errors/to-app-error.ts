@@ -22,12 +22,21 @@ interface BodyParserError {
   expose?: boolean;
 }
 
-/** Client errors raised by Express's body parser (bad JSON, too large, bad charset). */
+/**
+ * Client errors raised by Express's body parser: bad JSON, too large, bad charset, and a
+ * body that does not decode as its Content-Encoding says (a zlib error with no `type`).
+ */
 function isBodyParserClientError(error: unknown): error is BodyParserError & Error {
   if (!(error instanceof Error)) return false;
   const e = error as BodyParserError;
   const status = e.status ?? e.statusCode ?? 0;
-  return typeof e.type === 'string' && e.expose === true && status >= 400 && status < 500;
+  return e.expose === true && status >= 400 && status < 500;
+}
+
+function bodyParserMessage(error: BodyParserError & Error): string {
+  if (error.type === 'entity.parse.failed') return 'Malformed JSON body';
+  if (error.type === undefined) return 'The request body does not match its Content-Encoding';
+  return error.message;
 }
 
 /** Maps anything thrown anywhere to the one client-facing error shape. */
@@ -61,9 +70,7 @@ export function toAppError(error: unknown): { error: AppError; unexpected: boole
     if (status === 413)
       return { error: AppError.tooLarge('Request body is too large'), unexpected: false };
     return {
-      error: AppError.validation(
-        error.type === 'entity.parse.failed' ? 'Malformed JSON body' : error.message,
-      ),
+      error: AppError.validation(bodyParserMessage(error)),
       unexpected: false,
     };
   }

@@ -1,21 +1,26 @@
-import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Logger, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/public.decorator';
 import { Db } from '../database/db';
 import { RedisConnections } from '../redis/redis.connections';
+import { HealthChecks } from './health-checks';
 import { LifecycleState } from './lifecycle.state';
 
-type CheckResult = { status: 'up' | 'down'; error?: string };
+/** What a probe learns: up or down, and whether it timed out; never the backend's error text. */
+type CheckResult = { status: 'up' | 'down'; error?: 'unavailable' | 'timeout' | 'draining' };
 
 @ApiTags('operations')
 @Public()
 @Controller('health')
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+
   constructor(
     private readonly db: Db,
     private readonly redis: RedisConnections,
     private readonly lifecycle: LifecycleState,
+    private readonly extraChecks: HealthChecks,
   ) {}
 
   @Get('live')
@@ -31,30 +36,43 @@ export class HealthController {
     status: 'ok' | 'unavailable';
     checks: Record<string, CheckResult>;
   }> {
-    const checks: Record<string, CheckResult> = {
-      database: await check(() => this.db.ping()),
-    };
-    if (this.redis.enabled) checks.redis = await check(() => this.redis.ping());
+    const named: Array<[string, () => Promise<void>]> = [['database', () => this.db.ping()]];
+    if (this.redis.enabled) named.push(['redis', () => this.redis.ping()]);
+    named.push(...this.extraChecks.entries());
+    const results = await Promise.all(named.map(([name, fn]) => this.check(name, fn)));
+    const checks: Record<string, CheckResult> = {};
+    named.forEach(([name], i) => (checks[name] = results[i]));
     const ok = !this.lifecycle.isDraining && Object.values(checks).every((c) => c.status === 'up');
     if (this.lifecycle.isDraining) checks.lifecycle = { status: 'down', error: 'draining' };
     res.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return { status: ok ? 'ok' : 'unavailable', checks };
   }
-}
 
-async function check(fn: () => Promise<void>, timeoutMs = 2000): Promise<CheckResult> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { status: 'up' };
-  } catch (error) {
-    return { status: 'down', error: error instanceof Error ? error.message : String(error) };
-  } finally {
-    clearTimeout(timer);
+  /** The backend's own error goes to the log, where operators look; probes see a word. */
+  private async check(
+    name: string,
+    fn: () => Promise<void>,
+    timeoutMs = 2000,
+  ): Promise<CheckResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = Symbol('timeout');
+    try {
+      const outcome = await Promise.race([
+        fn(),
+        new Promise<typeof timedOut>((resolve) => {
+          timer = setTimeout(() => resolve(timedOut), timeoutMs);
+        }),
+      ]);
+      if (outcome === timedOut) {
+        this.logger.warn(`readiness: ${name} did not answer within ${timeoutMs} ms`);
+        return { status: 'down', error: 'timeout' };
+      }
+      return { status: 'up' };
+    } catch (error) {
+      this.logger.warn(`readiness: ${name} is down: ${(error as Error).message}`);
+      return { status: 'down', error: 'unavailable' };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -11,6 +11,7 @@ import { AccessTokenVerifier, type AuthContext } from '../auth/auth-context';
 import { AppError, toAppError } from '../errors';
 import { LifecycleState } from '../health/lifecycle.state';
 import { MetricsRegistry } from '../metrics/metrics.registry';
+import { assertNoNulCharacter } from '../validation/text-safety';
 import { validateDto } from '../validation/validate';
 import { RealtimeEmitter } from './realtime.emitter';
 import { SocketLifecycle } from './socket-lifecycle';
@@ -116,6 +117,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.inFlight++;
     try {
       let input: object = {};
+      assertNoNulCharacter(payload);
       if (definition.parse) input = definition.parse(payload);
       else if (definition.dto) input = validateDto(definition.dto, payload ?? {});
       const result = await definition.handler(ctx, input);

@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig } from '../../common/config/app-config';
+import { HealthChecks } from '../../common/health/health-checks';
 import { MediaLocalStorage } from './adapters/local/media.local.storage';
 import { MediaPostgresRepository } from './adapters/postgres/media.postgres.repository';
 import { MediaS3Storage } from './adapters/s3/media.s3.storage';
@@ -53,4 +54,13 @@ import { ProcessMediaProcessor } from './processors/process-media.processor';
   ],
   exports: [MediaService, MediaAudienceRegistry, MediaStorage],
 })
-export class MediaModule {}
+export class MediaModule implements OnModuleInit {
+  constructor(
+    private readonly health: HealthChecks,
+    private readonly storage: MediaStorage,
+  ) {}
+
+  onModuleInit(): void {
+    this.health.register('media', () => this.storage.ping());
+  }
+}

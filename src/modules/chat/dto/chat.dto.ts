@@ -7,26 +7,25 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Length,
-  Matches,
   Min,
   ValidateIf,
 } from 'class-validator';
+import { LowercaseId } from '../../../common/validation/lowercase-id';
 import { isMediaMessageType, USER_MESSAGE_TYPES, type UserMessageType } from '../domain/message';
 
 export class SendMessageDto {
   @ApiProperty({
     description: 'Chosen by the client (a UUID); a resend with the same id returns the original',
   })
-  @IsString()
-  @Length(1, 100)
-  @Matches(/^[A-Za-z0-9._:-]+$/, { message: 'clientMsgId must be a UUID or similar token' })
+  @LowercaseId()
+  @IsUUID('all', { message: 'clientMsgId must be a UUID' })
   clientMsgId!: string;
 
   @ApiPropertyOptional({
     description: 'Send to this conversation (exactly one of conversationId, recipientId)',
   })
   @ValidateIf((o: SendMessageDto) => o.recipientId == null || o.conversationId != null)
+  @LowercaseId()
   @IsUUID('all', { message: 'conversationId (or recipientId) must be a UUID' })
   conversationId?: string;
 
@@ -34,6 +33,7 @@ export class SendMessageDto {
     description: 'Send to the direct conversation with this user, created on first use',
   })
   @ValidateIf((o: SendMessageDto) => o.conversationId == null || o.recipientId != null)
+  @LowercaseId()
   @IsUUID('all', { message: 'recipientId (or conversationId) must be a UUID' })
   recipientId?: string;
 
@@ -51,6 +51,7 @@ export class SendMessageDto {
       'Required for image, video, audio and document messages: an uploaded media (POST /media) whose kind equals type',
   })
   @ValidateIf((o: SendMessageDto) => isMediaMessageType(o.type) || o.mediaId != null)
+  @LowercaseId()
   @IsUUID('all', { message: 'mediaId must be the id of an uploaded media' })
   mediaId?: string;
 
@@ -63,12 +64,14 @@ export class SendMessageDto {
 
   @ApiPropertyOptional()
   @IsOptional()
+  @LowercaseId()
   @IsUUID()
   replyToId?: string;
 }
 
 export class AckDto {
   @ApiProperty()
+  @LowercaseId()
   @IsUUID()
   conversationId!: string;
 
@@ -139,6 +142,7 @@ export class HistoryQueryDto {
 
 export class DirectConversationDto {
   @ApiProperty()
+  @LowercaseId()
   @IsUUID()
   userId!: string;
 }

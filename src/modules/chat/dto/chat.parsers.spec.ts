@@ -34,6 +34,7 @@ describe('hot-path parsers agree with the DTOs', () => {
             absent,
             null,
             uuid,
+            uuid.toUpperCase(),
             'a',
             'x'.repeat(100),
             'x'.repeat(101),
@@ -64,9 +65,15 @@ describe('hot-path parsers agree with the DTOs', () => {
         }),
         (entries) => {
           const payload = build(entries);
-          expect(accepts(() => parseSendMessage(payload))).toBe(
-            accepts(() => validateDto(SendMessageDto, payload)),
-          );
+          const parsed = accepts(() => parseSendMessage(payload));
+          expect(parsed).toBe(accepts(() => validateDto(SendMessageDto, payload)));
+          if (parsed) {
+            // Both normalise ids the same way.
+            const fast = parseSendMessage(payload);
+            const dto = validateDto(SendMessageDto, payload);
+            for (const key of ['clientMsgId', 'conversationId', 'recipientId', 'mediaId'] as const)
+              expect(fast[key] ?? null).toBe(dto[key] ?? null);
+          }
         },
       ),
       { numRuns: 3000 },
@@ -114,14 +121,14 @@ describe('hot-path parsers agree with the DTOs', () => {
   it('returns the parsed fields, with null ids treated as absent', () => {
     expect(
       parseSendMessage({
-        clientMsgId: 'c1',
-        recipientId: uuid,
+        clientMsgId: uuid.toUpperCase(),
+        recipientId: uuid.toUpperCase(),
         type: 'text',
         body: 'hi',
         mediaId: null,
       }),
     ).toEqual({
-      clientMsgId: 'c1',
+      clientMsgId: uuid,
       conversationId: undefined,
       recipientId: uuid,
       type: 'text',

@@ -9,7 +9,6 @@ import type { SendInput } from '../chat.service';
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const CLIENT_MSG_ID = /^[A-Za-z0-9._:-]+$/;
 const SEND_KEYS = new Set([
   'clientMsgId',
   'conversationId',
@@ -36,24 +35,21 @@ function onlyKnownKeys(p: Record<string, unknown>, allowed: Set<string>): void {
   }
 }
 
-/** An optional id: absent or null means not given. */
+/** An optional id, lower-cased as the DTOs do: absent or null means not given. */
 function optionalUuid(p: Record<string, unknown>, key: string): string | undefined {
   const value = p[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || !UUID.test(value))
     throw AppError.validation(`${key} must be a UUID`);
-  return value;
+  return value.toLowerCase();
 }
 
 export function parseSendMessage(payload: unknown): SendInput {
   const p = record(payload);
   onlyKnownKeys(p, SEND_KEYS);
   const { clientMsgId, type, body } = p;
-  if (typeof clientMsgId !== 'string' || clientMsgId.length < 1 || clientMsgId.length > 100) {
-    throw AppError.validation('clientMsgId must be a string of 1 to 100 characters');
-  }
-  if (!CLIENT_MSG_ID.test(clientMsgId))
-    throw AppError.validation('clientMsgId must be a UUID or similar token');
+  if (typeof clientMsgId !== 'string' || !UUID.test(clientMsgId))
+    throw AppError.validation('clientMsgId must be a UUID');
   const conversationId = optionalUuid(p, 'conversationId');
   const recipientId = optionalUuid(p, 'recipientId');
   if (conversationId === undefined && recipientId === undefined) {
@@ -77,7 +73,7 @@ export function parseSendMessage(payload: unknown): SendInput {
     throw AppError.validation('viewOnce must be a boolean value');
   }
   return {
-    clientMsgId,
+    clientMsgId: clientMsgId.toLowerCase(),
     conversationId,
     recipientId,
     type: type as UserMessageType,
@@ -107,5 +103,5 @@ export function parseAck(payload: unknown): AckInput {
   if (status !== 'delivered' && status !== 'read') {
     throw AppError.validation('status must be one of the following values: delivered, read');
   }
-  return { conversationId, seq, status };
+  return { conversationId: conversationId.toLowerCase(), seq, status };
 }

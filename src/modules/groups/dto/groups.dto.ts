@@ -14,6 +14,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { LowercaseId } from '../../../common/validation/lowercase-id';
 
 export class CreateGroupDto {
   @ApiProperty({ minLength: 1, maxLength: 100 })
@@ -33,6 +34,7 @@ export class CreateGroupDto {
   })
   @IsArray()
   @ArrayMaxSize(5000)
+  @LowercaseId()
   @IsUUID('all', { each: true })
   memberIds!: string[];
 }
@@ -65,6 +67,7 @@ export class AddMembersDto {
   @ApiProperty({ type: [String] })
   @IsArray()
   @ArrayMaxSize(5000)
+  @LowercaseId()
   @IsUUID('all', { each: true })
   userIds!: string[];
 }
@@ -78,6 +81,7 @@ export class SetRoleDto {
 export class MembersQueryDto {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
+  @LowercaseId()
   @IsUUID()
   cursor?: string;
 

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsUUID } from 'class-validator';
+import { LowercaseId } from '../../../common/validation/lowercase-id';
 import { MAX_IDS_PER_REQUEST } from '../domain/presence';
 
 export class PresenceUserIdsDto {
@@ -8,12 +9,14 @@ export class PresenceUserIdsDto {
   @ArrayMaxSize(MAX_IDS_PER_REQUEST, {
     message: `userIds must contain at most ${MAX_IDS_PER_REQUEST} ids`,
   })
+  @LowercaseId()
   @IsUUID('all', { each: true, message: 'each of userIds must be a UUID' })
   userIds!: string[];
 }
 
 export class TypingDto {
   @ApiProperty()
+  @LowercaseId()
   @IsUUID('all', { message: 'conversationId must be a UUID' })
   conversationId!: string;
 
