@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './common/config/app-config';
 import { HttpErrorFilter } from './common/errors/http-exception.filter';
 import { HttpMetricsMiddleware } from './common/metrics/http-metrics.middleware';
+import { errorCounter, MetricsRegistry } from './common/metrics/metrics.registry';
 import { LifecycleState } from './common/health/lifecycle.state';
 import { ParleyIoAdapter } from './common/realtime/parley-io.adapter';
 import type { Server } from 'node:http';
@@ -45,7 +46,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     ],
   });
   app.useGlobalPipes(new NulCharacterPipe(), createValidationPipe());
-  app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalFilters(new HttpErrorFilter(errorCounter(app.get(MetricsRegistry))));
   if (config.runsApi) app.useWebSocketAdapter(new ParleyIoAdapter(app));
 
   const document = SwaggerModule.createDocument(

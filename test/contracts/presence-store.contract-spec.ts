@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, readProcessEnv } from '../../src/common/config/app-config';
+import { MetricsRegistry } from '../../src/common/metrics/metrics.registry';
 import { RedisConnections } from '../../src/common/redis/redis.connections';
 import { PresenceMemoryStore } from '../../src/modules/presence/adapters/memory/presence.memory.store';
 import { PresenceRedisStore } from '../../src/modules/presence/adapters/redis/presence.redis.store';
@@ -399,7 +400,7 @@ if (redisUrl) {
         REDIS_URL: redisUrl,
         JWT_SECRET: 'contract-secret-contract-secret-contract-secret',
       });
-      const redis = new RedisConnections(config);
+      const redis = new RedisConnections(config, new MetricsRegistry());
       // A namespace of its own, so that servers sharing this Redis do not interfere.
       const keyPrefix = `parley:test:${randomUUID()}:presence:`;
       const options = { ttlMs: TTL_MS, keyPrefix };

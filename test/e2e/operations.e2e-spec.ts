@@ -1,4 +1,6 @@
-import { connect, signIn, sleep } from '../utils/clients';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, request, signIn, sleep } from '../utils/clients';
 import { http } from '../utils/http';
 import { startTestApp, type TestApp } from '../utils/test-app';
 
@@ -115,6 +117,88 @@ describe('operations (e2e)', () => {
       await expect(connect(t, 'not-a-token')).rejects.toThrow('UNAUTHORIZED');
       await sleep(100);
       expect(sample(await scrape(), 'parley_socket_connections')).toBe(before);
+    });
+
+    it('counts socket events by outcome, errors by code, limits, jobs and pools', async () => {
+      const s = await signIn(t);
+      const socket = await connect(t, s.accessToken);
+      try {
+        expect((await request(socket, 'sync', {})).ok).toBe(true);
+        expect((await request(socket, 'no:such-event', {})).ok).toBe(false);
+        expect((await request(socket, 'sync', { limit: 'many' })).ok).toBe(false);
+        const direct = await http(t.api, 'POST', '/conversations/direct', {
+          token: s.accessToken,
+          body: { userId: (await signIn(t)).userId },
+        });
+        const id = (direct.body as { id: string }).id;
+        // The second start within the throttle window is refused by the typing limit.
+        await request(socket, 'typing', { conversationId: id, isTyping: true });
+        const throttled = await request(socket, 'typing', { conversationId: id, isTyping: true });
+        expect(throttled).toMatchObject({ ok: true, throttled: true });
+      } finally {
+        socket.close();
+      }
+      expect((await http(t.api, 'GET', '/no-such-route')).status).toBe(404);
+
+      const text = await scrape();
+      const value = (pattern: RegExp): number => {
+        const match = pattern.exec(text);
+        if (!match) throw new Error(`no sample matching ${String(pattern)}`);
+        return Number(match[1]);
+      };
+      expect(
+        value(/^parley_socket_events_total\{event="sync",outcome="ok"\} (\S+)$/m),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        value(/^parley_socket_events_total\{event="sync",outcome="VALIDATION_FAILED"\} (\S+)$/m),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        value(/^parley_socket_events_total\{event="unknown",outcome="VALIDATION_FAILED"\} (\S+)$/m),
+      ).toBeGreaterThanOrEqual(1);
+      expect(text).not.toContain('no:such-event');
+      expect(
+        value(/^parley_socket_event_duration_seconds_count\{event="sync"\} (\S+)$/m),
+      ).toBeGreaterThanOrEqual(2);
+      expect(
+        value(/^parley_errors_total\{code="NOT_FOUND",transport="http"\} (\S+)$/m),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        value(/^parley_errors_total\{code="VALIDATION_FAILED",transport="socket"\} (\S+)$/m),
+      ).toBeGreaterThanOrEqual(2);
+      expect(value(/^parley_rate_limited_total\{limit="typing"\} (\S+)$/m)).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(value(/^parley_db_pool_connections\{state="total"\} (\S+)$/m)).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(text).toMatch(/^# TYPE parley_queue_jobs gauge$/m);
+      expect(text).toMatch(/^parley_queue_jobs\{queue="[^"]+",state="waiting"\} \d+$/m);
+      expect(text).toMatch(/^# TYPE parley_jobs_total counter$/m);
+      if (t.config.redis.url)
+        expect(text).toMatch(/^parley_redis_connections_ready\{connection="parley:shared"\} 1$/m);
+    });
+  });
+
+  describe('dashboard and alert rules', () => {
+    it('name only metrics that GET /metrics exposes', async () => {
+      // Job outcomes appear once a job has run; the purge jobs run when the app starts.
+      const text = await scrape();
+      const exposed = new Set(
+        [...text.matchAll(/^# TYPE (parley_\w+) (\w+)$/gm)].flatMap(([, name, type]) =>
+          type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name],
+        ),
+      );
+      const root = join(__dirname, '..', '..', 'deploy');
+      for (const file of ['grafana/parley-dashboard.json', 'prometheus/parley-alerts.yml']) {
+        const named = new Set(readFileSync(join(root, file), 'utf8').match(/parley_\w+/g) ?? []);
+        expect(named.size).toBeGreaterThan(3);
+        expect([...named].filter((n) => !exposed.has(n))).toEqual([]);
+      }
+      // The dashboard is valid JSON with panels that all have a query.
+      const dashboard = JSON.parse(
+        readFileSync(join(root, 'grafana/parley-dashboard.json'), 'utf8'),
+      ) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+      expect(dashboard.panels.every((p) => p.targets.every((t) => t.expr.length > 0))).toBe(true);
     });
   });
 

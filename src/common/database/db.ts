@@ -29,6 +29,18 @@ export class Db implements SqlRunner {
       'parley_db_statements_total',
       'SQL statements sent to the database',
     );
+    metrics.gauge(
+      'parley_db_pool_connections',
+      'Database pool connections: total, idle, and requests waiting for one',
+      ['state'],
+      (gauge) => {
+        if (!this.dataSource.isInitialized) return;
+        const pool = this.pool;
+        gauge.set({ state: 'total' }, pool.totalCount);
+        gauge.set({ state: 'idle' }, pool.idleCount);
+        gauge.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    );
   }
 
   private get pool(): Pool {

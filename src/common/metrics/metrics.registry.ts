@@ -21,10 +21,29 @@ export class MetricsRegistry {
     );
   }
 
-  gauge(name: string, help: string, labelNames: string[] = []): Gauge {
+  /** `collect` runs on every scrape, for values read from elsewhere (pools, queues). */
+  gauge(
+    name: string,
+    help: string,
+    labelNames: string[] = [],
+    collect?: (gauge: Gauge) => Promise<void> | void,
+  ): Gauge {
     return this.getOrCreate(
       name,
-      () => new Gauge({ name, help, labelNames, registers: [this.registry] }),
+      () =>
+        new Gauge({
+          name,
+          help,
+          labelNames,
+          registers: [this.registry],
+          ...(collect
+            ? {
+                collect: function (this: Gauge) {
+                  return collect(this);
+                },
+              }
+            : {}),
+        }),
     );
   }
 
@@ -42,4 +61,12 @@ export class MetricsRegistry {
     this.metrics.set(name, created);
     return created;
   }
+}
+
+/** Errors answered to clients, by stable code and by transport (http or socket). */
+export function errorCounter(metrics: MetricsRegistry): Counter {
+  return metrics.counter('parley_errors_total', 'Errors answered to clients, by code', [
+    'code',
+    'transport',
+  ]);
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { Queue, Worker, type Job } from 'bullmq';
 import { AppConfig } from '../config/app-config';
 import { RedisConnections } from '../redis/redis.connections';
+import type { JobMetrics, QueueDepth } from './job-metrics';
 import { JobQueue, type EnqueueOptions, type JobHandler } from './job-queue';
 import { queueOf, type JobName, type JobPayloads, type QueueName } from './queue-names';
 
@@ -21,8 +22,18 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
   constructor(
     private readonly config: AppConfig,
     private readonly redis: RedisConnections,
+    private readonly metrics: JobMetrics,
   ) {
     super();
+    metrics.depthFrom(async () => {
+      const rows: QueueDepth[] = [];
+      for (const [name, queue] of this.queues) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+        for (const state of ['waiting', 'active', 'delayed', 'failed'] as const)
+          rows.push({ queue: name, state, count: counts[state] ?? 0 });
+      }
+      return rows;
+    });
   }
 
   private get bullPrefix(): string {
@@ -88,9 +99,12 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
         lockDuration: this.config.queue.lockMs,
         stalledInterval: this.config.queue.lockMs,
       });
-      worker.on('failed', (job, error) =>
-        this.logger.warn({ err: error, job: job?.name, attempt: job?.attemptsMade }, 'job failed'),
-      );
+      worker.on('completed', (job) => this.metrics.outcome(job.name, 'completed'));
+      worker.on('failed', (job, error) => {
+        const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
+        if (job) this.metrics.outcome(job.name, final ? 'failed' : 'retried');
+        this.logger.warn({ err: error, job: job?.name, attempt: job?.attemptsMade }, 'job failed');
+      });
       worker.on('error', (error) => this.logger.warn({ err: error }, 'worker error'));
       this.workers.push(worker);
     }

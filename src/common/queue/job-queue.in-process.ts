@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { JobMetrics } from './job-metrics';
 import { JobQueue, type EnqueueOptions, type JobHandler } from './job-queue';
 import type { JobName, JobPayloads } from './queue-names';
 
@@ -25,8 +26,16 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationBootstra
   private stopped = false;
   private idle: Array<() => void> = [];
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly metrics: JobMetrics,
+  ) {
     super();
+    metrics.depthFrom(async () => [
+      { queue: 'in-process', state: 'waiting', count: this.waiting.length },
+      { queue: 'in-process', state: 'active', count: this.running },
+      { queue: 'in-process', state: 'delayed', count: this.timers.size },
+    ]);
   }
 
   async enqueue<N extends JobName>(
@@ -110,15 +119,18 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationBootstra
     try {
       await handler(job.data as never, { attempt: job.attempt });
       if (job.jobId) this.pendingIds.delete(job.jobId);
+      this.metrics.outcome(job.name, 'completed');
     } catch (error) {
       if (job.attempt >= this.config.queue.attempts || this.stopped) {
         if (job.jobId) this.pendingIds.delete(job.jobId);
+        this.metrics.outcome(job.name, 'failed');
         this.logger.error(
           { err: error, job: job.name, attempt: job.attempt },
           'job failed for good',
         );
         return;
       }
+      this.metrics.outcome(job.name, 'retried');
       this.logger.warn({ err: error, job: job.name, attempt: job.attempt }, 'job failed; retrying');
       this.later(BACKOFF_BASE_MS * 2 ** (job.attempt - 1), () =>
         this.push({ ...job, attempt: job.attempt + 1 }),

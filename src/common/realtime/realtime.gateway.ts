@@ -5,12 +5,12 @@ import {
   OnGatewayInit,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import type { Gauge } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { Server, Socket } from 'socket.io';
 import { AccessTokenVerifier, type AuthContext } from '../auth/auth-context';
-import { AppError, toAppError } from '../errors';
+import { AppError, ErrorCode, toAppError } from '../errors';
 import { LifecycleState } from '../health/lifecycle.state';
-import { MetricsRegistry } from '../metrics/metrics.registry';
+import { errorCounter, MetricsRegistry } from '../metrics/metrics.registry';
 import { assertNoNulCharacter } from '../validation/text-safety';
 import { validateDto } from '../validation/validate';
 import { RealtimeEmitter } from './realtime.emitter';
@@ -42,6 +42,9 @@ function tokenOf(socket: Socket): string | undefined {
 export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger('Realtime');
   private readonly connections: Gauge;
+  private readonly events: Counter;
+  private readonly eventSeconds: Histogram;
+  private readonly errors: Counter;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
 
@@ -54,6 +57,19 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     metrics: MetricsRegistry,
   ) {
     this.connections = metrics.gauge('parley_socket_connections', 'Connected Socket.IO clients');
+    this.events = metrics.counter(
+      'parley_socket_events_total',
+      'Client-to-server socket events by outcome (ok, or the error code)',
+      ['event', 'outcome'],
+    );
+    // For message:send this is the sent tick as the server sees it: receipt to ack.
+    this.eventSeconds = metrics.histogram(
+      'parley_socket_event_duration_seconds',
+      'Time from a socket event arriving to its ack',
+      ['event'],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    );
+    this.errors = errorCounter(metrics);
   }
 
   afterInit(server: Server): void {
@@ -106,6 +122,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     const payload = ack ? (args.length > 1 ? args[0] : undefined) : args[0];
     const definition = typeof event === 'string' ? this.registry.get(event) : undefined;
     if (!definition) {
+      this.events.inc({ event: 'unknown', outcome: ErrorCode.VALIDATION_FAILED });
+      this.errors.inc({ code: ErrorCode.VALIDATION_FAILED, transport: 'socket' });
       ack?.({
         ok: false,
         error: AppError.validation(
@@ -115,6 +133,8 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       return;
     }
     this.inFlight++;
+    const started = process.hrtime.bigint();
+    const name = event as string;
     try {
       let input: object = {};
       assertNoNulCharacter(payload);
@@ -122,11 +142,15 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       else if (definition.dto) input = validateDto(definition.dto, payload ?? {});
       const result = await definition.handler(ctx, input);
       ack?.({ ok: true, ...(result ?? {}) });
+      this.events.inc({ event: name, outcome: 'ok' });
     } catch (thrown) {
       const { error, unexpected } = toAppError(thrown);
       if (unexpected) this.logger.error({ err: thrown, event }, 'socket handler failed');
       ack?.({ ok: false, error: error.toBody() });
+      this.events.inc({ event: name, outcome: error.code });
+      this.errors.inc({ code: error.code, transport: 'socket' });
     } finally {
+      this.eventSeconds.observe({ event: name }, Number(process.hrtime.bigint() - started) / 1e9);
       this.inFlight--;
       if (!this.inFlight) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }

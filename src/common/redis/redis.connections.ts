@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { MetricsRegistry } from '../metrics/metrics.registry';
 
 /**
  * Redis connections, made only when REDIS_URL is set. Subscriber connections are separate
@@ -12,7 +13,21 @@ export class RedisConnections implements OnApplicationShutdown {
   private readonly all: Redis[] = [];
   private shared?: Redis;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    metrics: MetricsRegistry,
+  ) {
+    metrics.gauge(
+      'parley_redis_connections_ready',
+      'Redis connections of this process that are ready, by state (1 = ready)',
+      ['connection'],
+      (gauge) => {
+        gauge.reset();
+        for (const r of this.all)
+          gauge.set({ connection: r.options.connectionName ?? '' }, r.status === 'ready' ? 1 : 0);
+      },
+    );
+  }
 
   /** Namespaces every key, channel and queue, so deployments can share one Redis. */
   get keyPrefix(): string {
