@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { drainAndClose } from '../../src/bootstrap';
+import { LifecycleState } from '../../src/common/health/lifecycle.state';
+import { connect, nextEvent, request, signIn, sleep } from '../utils/clients';
+import { http } from '../utils/http';
+import { backendFromEnvironment, freshDatabase, startTestApp } from '../utils/test-app';
+
+/** Graceful shutdown with sends in flight, on whichever shape this pass runs. */
+describe('drain under load (e2e)', () => {
+  it('answers or refuses every send in flight, and keeps every send it acked', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-drain-'));
+    const backend = backendFromEnvironment();
+    const db = backend.databaseUrl ? await freshDatabase(backend.databaseUrl) : undefined;
+    try {
+      const first = await startTestApp({ dataDir, databaseUrl: db?.url });
+      const a = await signIn(first);
+      const b = await signIn(first);
+      const socket = await connect(first, a.accessToken);
+      const draining = nextEvent(socket, 'server:draining', () => true, 60_000);
+      const acked = new Map<string, number>();
+      let answered = 0;
+      const sends = Array.from({ length: 300 }, (_, i) =>
+        request(
+          socket,
+          'message:send',
+          { clientMsgId: randomUUID(), recipientId: b.userId, type: 'text', body: `d${i}` },
+          15_000,
+        )
+          .then((r: { ok: boolean; message?: { id: string; seq: number } }) => {
+            answered += 1;
+            if (r.ok && r.message) acked.set(r.message.id, r.message.seq);
+          })
+          .catch(() => undefined),
+      );
+      while (acked.size < 10) await sleep(1);
+      const drained = drainAndClose(first.app, 10_000);
+      expect(first.app.get(LifecycleState).isDraining).toBe(true);
+      expect(await draining).toEqual({ reconnectInMs: 0 });
+      await drained;
+      await Promise.all(sends);
+      socket.close();
+      // drainAndClose closed the app; this removes what the test harness made for it.
+      await first.close().catch(() => undefined);
+      expect(acked.size).toBeGreaterThanOrEqual(10);
+      expect(answered).toBeGreaterThanOrEqual(acked.size);
+
+      const second = await startTestApp({ dataDir, databaseUrl: db?.url });
+      try {
+        const conversation = await http(second.api, 'POST', '/conversations/direct', {
+          token: b.accessToken,
+          body: { userId: a.userId },
+        });
+        const stored = new Map<string, number>();
+        let afterSeq = 0;
+        for (;;) {
+          const page = await http(
+            second.api,
+            'GET',
+            `/conversations/${conversation.body.id}/messages?afterSeq=${afterSeq}&limit=100`,
+            { token: b.accessToken },
+          );
+          expect(page.status).toBe(200);
+          for (const m of page.body.messages as Array<{ id: string; seq: number }>) {
+            stored.set(m.id, m.seq);
+            afterSeq = m.seq;
+          }
+          if (!page.body.hasMore) break;
+        }
+        for (const [id, seq] of acked) expect(stored.get(id)).toBe(seq);
+        expect([...stored.values()].sort((x, y) => x - y)).toEqual(
+          Array.from({ length: stored.size }, (_, i) => i + 1),
+        );
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await db?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
