@@ -6,7 +6,13 @@ import { PushRegistrationRepository } from '../../src/modules/notifications/port
 import { connect, request, signIn, sleep, type Session } from '../utils/clients';
 import { http } from '../utils/http';
 import { PushReceiver, type ReceivedPush } from '../utils/push-receiver';
-import { backendFromEnvironment, startTestApp, type TestApp } from '../utils/test-app';
+import { startServerProcess, type ServerProcess } from '../utils/processes';
+import {
+  backendFromEnvironment,
+  freshDatabase,
+  startTestApp,
+  type TestApp,
+} from '../utils/test-app';
 
 const DELAY_MS = 1500;
 /** Long enough for a decision job and its delivery job to have run. */
@@ -344,3 +350,84 @@ describe('notifications with private endpoints refused (the default)', () => {
     if (!t.config.redis.url) expect(Buffer.from(key.body.publicKey, 'base64url')).toHaveLength(65);
   });
 });
+
+const backend = backendFromEnvironment();
+const WORKER_DELAY_MS = 3000;
+
+// An API process and a worker process over PostgreSQL and Redis: registered only where
+// both are configured; the embedded pass covers the in-process queue in notifications.e2e.
+if (backend.databaseUrl && backend.redisUrl)
+  describe('push decisions on BullMQ, with the worker in its own process (e2e)', () => {
+    let db: { url: string; drop: () => Promise<void> };
+    let api: ServerProcess;
+    let worker: ServerProcess | undefined;
+    let receiver: PushReceiver;
+    const sockets: Socket[] = [];
+    const common = (): Record<string, string> => ({
+      DATABASE_URL: db.url,
+      REDIS_URL: backend.redisUrl!,
+      QUEUE_LOCK_MS: '2000',
+      PUSH_DELAY_MS: String(WORKER_DELAY_MS),
+      PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true',
+    });
+    const startWorker = () =>
+      startServerProcess({ ...common(), APP_ROLE: 'worker', DATABASE_RUN_MIGRATIONS: 'false' });
+
+    beforeAll(async () => {
+      receiver = await new PushReceiver().start();
+      db = await freshDatabase(backend.databaseUrl!);
+      api = await startServerProcess({ ...common(), APP_ROLE: 'api' });
+      worker = await startWorker();
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const s of sockets) s.close();
+      await Promise.all([api?.kill(), worker?.kill()]);
+      await db?.drop();
+      await receiver?.close();
+    });
+
+    it('a decision job waiting when its worker dies runs on the next worker; connected devices are skipped', async () => {
+      const alice = await signIn(api);
+      const bob = await signIn(api);
+      const bobLaptop = await signIn(api, bob.phone);
+      const phone = receiver.unifiedPushEndpoint();
+      const laptop = receiver.unifiedPushEndpoint();
+      for (const [s, endpoint] of [
+        [bob, phone],
+        [bobLaptop, laptop],
+      ] as const) {
+        const res = await http(api.api, 'PUT', `/devices/${s.deviceId}/push`, {
+          token: s.accessToken,
+          body: { provider: 'unifiedpush', token: endpoint.token },
+        });
+        expect(res.status).toBe(204);
+      }
+      // The laptop is connected to the API process; the worker must know it from Redis.
+      sockets.push(await connect(api, bobLaptop.accessToken));
+      await sleep(200);
+
+      const sent = await http(api.api, 'POST', '/messages', {
+        token: alice.accessToken,
+        body: { clientMsgId: randomUUID(), recipientId: bob.userId, type: 'text', body: 'hi' },
+      });
+      expect(sent.status).toBe(201);
+      await worker!.kill();
+      await sleep(WORKER_DELAY_MS + 1000);
+      expect(receiver.for(phone.id)).toEqual([]);
+
+      worker = await startWorker();
+      const deadline = Date.now() + 20_000;
+      while (!receiver.for(phone.id).length && Date.now() < deadline) await sleep(100);
+      await sleep(500);
+      const pushes = receiver.for(phone.id);
+      expect(pushes).toHaveLength(1);
+      expect(pushes[0].payload).toEqual({
+        type: 'message',
+        conversationId: sent.body.conversationId,
+        unreadCount: 1,
+        badge: 1,
+      });
+      expect(receiver.for(laptop.id)).toEqual([]);
+    }, 90_000);
+  });

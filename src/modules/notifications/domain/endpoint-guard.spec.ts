@@ -1,4 +1,9 @@
-import { checkEndpointUrl, isPrivateAddress, RefusedEndpointError } from './endpoint-guard';
+import {
+  checkEndpointUrl,
+  isPrivateAddress,
+  publicOnlyLookup,
+  RefusedEndpointError,
+} from './endpoint-guard';
 
 describe('isPrivateAddress', () => {
   it.each([
@@ -48,5 +53,30 @@ describe('checkEndpointUrl', () => {
       expect(() => checkEndpointUrl(bad, false)).toThrow(RefusedEndpointError);
     }
     expect(checkEndpointUrl('https://127.0.0.1/x', true).hostname).toBe('127.0.0.1');
+  });
+});
+
+describe('publicOnlyLookup (the send-time check on the address actually connected to)', () => {
+  const lookup = (host: string, all: boolean) =>
+    new Promise<{ error: Error | null; address: unknown }>((resolve) =>
+      publicOnlyLookup(host, { all }, (error, address) => resolve({ error, address })),
+    );
+
+  it('refuses a name that resolves to loopback, one address or all', async () => {
+    for (const all of [false, true]) {
+      const { error } = await lookup('localhost', all);
+      expect(error).toBeInstanceOf(RefusedEndpointError);
+    }
+  });
+
+  it('makes an HTTP agent refuse before it connects', async () => {
+    const { Agent, get } = await import('node:http');
+    const agent = new Agent({ lookup: publicOnlyLookup });
+    const error = await new Promise<Error>((resolve) =>
+      get({ host: 'localhost', port: 9, agent }, () => undefined).on('error', resolve),
+    );
+    // Refused before any connection was attempted (not ECONNREFUSED from port 9).
+    expect(error).toBeInstanceOf(RefusedEndpointError);
+    agent.destroy();
   });
 });
