@@ -234,7 +234,7 @@ describe('notifications', () => {
     });
   });
 
-  it('pushes at most once a minute per device and conversation, and adds the sender name with previews on', async () => {
+  it('pushes at most once a minute per device and conversation, then once with the counts then; with previews on, adds the sender name', async () => {
     const alice = await user('Alice Preview');
     const bob = await user('Bob Preview');
     const endpoint = await register(bob, 'webpush');
@@ -257,7 +257,23 @@ describe('notifications', () => {
     expect(String(metrics.body)).toMatch(
       /parley_push_total\{provider="webpush",outcome="rate_limited"\} [1-9]/,
     );
-  });
+
+    // Once the minute is over, the held-back device gets one push with the counts then.
+    const deadline = pushes[0].at + 60_000 + SETTLE_MS;
+    while (receiver.for(endpoint).length < 2 && Date.now() < deadline) await sleep(250);
+    const later = receiver.for(endpoint);
+    expect(later).toHaveLength(2);
+    expect(later[1].at - pushes[0].at).toBeGreaterThanOrEqual(60_000);
+    expect(later[1].payload).toEqual({
+      type: 'message',
+      conversationId,
+      unreadCount: 2,
+      badge: 2,
+      senderName: 'Alice Preview',
+    });
+    await sleep(SETTLE_MS);
+    expect(receiver.for(endpoint)).toHaveLength(2);
+  }, 120_000);
 
   it('drops a token the push service reports gone', async () => {
     const alice = await user('Alice Gone');

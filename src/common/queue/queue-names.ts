@@ -23,7 +23,11 @@ export interface JobPayloads {
   'process-media': { mediaId: string };
   'purge-expired-uploads': Record<string, never>;
   'requeue-stuck-media': Record<string, never>;
-  'decide-conversation-push': { conversationId: string };
+  'decide-conversation-push': {
+    conversationId: string;
+    /** A follow-up for devices the per-minute limit held back: only these, and only once. */
+    onlyDeviceIds?: string[];
+  };
   'deliver-push': {
     deviceId: string;
     provider: 'fcm' | 'apns' | 'apns-voip' | 'webpush' | 'unifiedpush';

@@ -7,7 +7,7 @@ import { DomainEvents, type DomainEventMap } from '../../common/events/domain-ev
 import { MetricsRegistry } from '../../common/metrics/metrics.registry';
 import { JobQueue, type JobContext } from '../../common/queue/job-queue';
 import { JobName, type JobPayloads } from '../../common/queue/queue-names';
-import { RateLimiter } from '../../common/rate-limit/rate-limiter';
+import { RateLimiter, type RateDecision } from '../../common/rate-limit/rate-limiter';
 import { AuthService } from '../auth/auth.service';
 import { ChatService, MUTED_FOREVER } from '../chat/chat.service';
 import { PresenceService } from '../presence/presence.service';
@@ -27,6 +27,8 @@ import { PushSenders } from './push-senders';
 
 /** Conversations remembered as already scheduled in the current window, per instance. */
 const SCHEDULED_MEMORY = 50_000;
+/** A held-back device's follow-up runs this long after its limit allows again. */
+const FOLLOW_UP_SLACK_MS = 100;
 
 /**
  * Push to devices without a connected socket. The send path only announces which
@@ -66,8 +68,8 @@ export class NotificationsService implements OnModuleInit {
     });
     this.events.on('messages.stored', ({ conversationIds }) => this.schedule(conversationIds));
     this.events.on('call.ringing', (call) => this.pushCall(call));
-    this.jobs.process(JobName.decideConversationPush, ({ conversationId }) =>
-      this.decide(conversationId),
+    this.jobs.process(JobName.decideConversationPush, ({ conversationId, onlyDeviceIds }) =>
+      this.decide(conversationId, onlyDeviceIds),
     );
     this.jobs.process(JobName.deliverPush, (job, ctx) => this.deliver(job, ctx));
   }
@@ -151,8 +153,13 @@ export class NotificationsService implements OnModuleInit {
     }
   }
 
-  /** Pushes to the devices of the conversation's members that are still behind and offline. */
-  async decide(conversationId: string): Promise<void> {
+  /**
+   * Pushes to the devices of the conversation's members that are still behind and offline.
+   * Devices the per-minute limit holds back get one follow-up decision when the limit
+   * allows again, so their last push is not left with stale counts; a follow-up never
+   * schedules another (two devices cannot keep re-pushing each other).
+   */
+  async decide(conversationId: string, onlyDeviceIds?: readonly string[]): Promise<void> {
     const target = await this.chat.pushMembers(conversationId);
     if (!target) return;
     const now = Date.now();
@@ -163,8 +170,9 @@ export class NotificationsService implements OnModuleInit {
         .map((m) => [m.userId, m]),
     );
     if (!members.size) return;
-    const registrations = (await this.registrations.forUsers([...members.keys()])).filter((r) =>
-      takesMessagePushes(r.provider),
+    const only = onlyDeviceIds ? new Set(onlyDeviceIds) : null;
+    const registrations = (await this.registrations.forUsers([...members.keys()])).filter(
+      (r) => takesMessagePushes(r.provider) && (!only || only.has(r.deviceId)),
     );
     if (!registrations.length) return;
     const userIds = unique(registrations.map((r) => r.userId));
@@ -181,6 +189,8 @@ export class NotificationsService implements OnModuleInit {
 
     const byUser = groupBy(behind, (r) => r.userId);
     const previewUsers = await this.registrations.previewUsers([...byUser.keys()]);
+    const heldBack: string[] = [];
+    let retryAfterMs = 0;
     for (const [userId, userRegistrations] of byUser) {
       const unread = await this.chat.unreadByConversation(userId);
       const unreadCount = unread.get(conversationId) ?? 0;
@@ -195,14 +205,24 @@ export class NotificationsService implements OnModuleInit {
         if (senderName) payload.senderName = senderName;
       }
       for (const [deviceId, deviceRegistrations] of groupBy(userRegistrations, (r) => r.deviceId)) {
-        if (!(await this.withinRate(deviceId, conversationId))) {
+        const rate = await this.withinRate(deviceId, conversationId);
+        if (!rate.allowed) {
           for (const r of deviceRegistrations)
             this.outcomes.inc({ provider: r.provider, outcome: 'rate_limited' });
+          heldBack.push(deviceId);
+          retryAfterMs = Math.max(retryAfterMs, rate.retryAfterMs);
           continue;
         }
         for (const r of deviceRegistrations)
           await this.enqueueDelivery(r, payload, collapseKeyOf(conversationId), false);
       }
+    }
+    if (heldBack.length && !onlyDeviceIds) {
+      await this.jobs.enqueue(
+        JobName.decideConversationPush,
+        { conversationId, onlyDeviceIds: heldBack },
+        { delayMs: retryAfterMs + FOLLOW_UP_SLACK_MS },
+      );
     }
   }
 
@@ -223,15 +243,10 @@ export class NotificationsService implements OnModuleInit {
     return sender?.displayName || null;
   }
 
-  private async withinRate(deviceId: string, conversationId: string): Promise<boolean> {
+  private async withinRate(deviceId: string, conversationId: string): Promise<RateDecision> {
     const limit = this.config.push.perConversationPerMinute;
-    if (limit <= 0) return true;
-    const decision = await this.rateLimiter.consume(
-      `push:${deviceId}:${conversationId}`,
-      limit,
-      60_000,
-    );
-    return decision.allowed;
+    if (limit <= 0) return { allowed: true, retryAfterMs: 0 };
+    return this.rateLimiter.consume(`push:${deviceId}:${conversationId}`, limit, 60_000);
   }
 
   // --- call pushes --------------------------------------------------------------------
