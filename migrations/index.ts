@@ -3,6 +3,7 @@ import { Messaging1764000001000 } from './1764000001000-messaging';
 import { Media1795622890751 } from './1795622890751-media';
 import { MembersVersion1795630000000 } from './1795630000000-members-version';
 import { LeftSnapshot1795640000000 } from './1795640000000-left-snapshot';
+import { Notifications1796100000000 } from './1796100000000-notifications';
 import { SigningKeys1796500000000 } from './1796500000000-signing-keys';
 
 /**
@@ -15,5 +16,6 @@ export const allMigrations = [
   Media1795622890751,
   MembersVersion1795630000000,
   LeftSnapshot1795640000000,
+  Notifications1796100000000,
   SigningKeys1796500000000,
 ];

@@ -128,6 +128,7 @@ export function conversationRepositoryContract(
             leftMemberCount: null,
             deliveredSeq: 0,
             readSeq: 0,
+            mutedUntil: null,
           });
         }
         expect(await repo.findMembership(id, (await newUser()).userId)).toBeNull();
@@ -523,6 +524,41 @@ export function conversationRepositoryContract(
         await repo.setReadReceipts(bob.userId, false);
         expect((await repo.summaryFor(withBob, alice.userId))!.peerReadSeq).toBe(0);
         expect((await repo.summaryFor(withBob, bob.userId))!.peerId).toBe(alice.userId);
+      });
+
+      it('pushMembers lists active members with their mutes; devicePositions reads acked positions', async () => {
+        const { alice, bob, conversationId } = await pair();
+        await post(conversationId, alice, 3);
+        const until = new Date(Date.now() + DAY);
+        expect(await repo.setMutedUntil(conversationId, bob.userId, until)).toBe(true);
+        expect(await repo.setMutedUntil(conversationId, (await newUser()).userId, until)).toBe(
+          false,
+        );
+        expect((await repo.findMembership(conversationId, bob.userId))!.mutedUntil).toEqual(until);
+        const target = await repo.pushMembers(conversationId);
+        expect(target!.lastSeq).toBe(3);
+        expect([...target!.members].sort((a, b) => a.userId.localeCompare(b.userId))).toEqual(
+          [
+            { userId: alice.userId, joinedSeq: 0, readSeq: 0, mutedUntil: null },
+            { userId: bob.userId, joinedSeq: 0, readSeq: 0, mutedUntil: until },
+          ].sort((a, b) => a.userId.localeCompare(b.userId)),
+        );
+        expect(await repo.pushMembers(uuidv7())).toBeNull();
+        await repo.setMutedUntil(conversationId, bob.userId, null);
+        expect((await repo.findMembership(conversationId, bob.userId))!.mutedUntil).toBeNull();
+
+        await repo.advance({
+          conversationId,
+          userId: bob.userId,
+          deviceId: bob.deviceId,
+          seq: 2,
+          status: 'delivered',
+          at: new Date(),
+        });
+        const other = uuidv7();
+        const positions = await repo.devicePositions(conversationId, [bob.deviceId, other]);
+        expect([...positions]).toEqual([[bob.deviceId, 2]]);
+        expect((await repo.devicePositions(conversationId, [])).size).toBe(0);
       });
 
       it('sharedWith tells which users share an active conversation with the user', async () => {

@@ -82,6 +82,7 @@ export function presenceStoreContract(
     const ref = (instanceId: string, userId: string): ConnectionRef => ({
       instanceId,
       userId,
+      deviceId: randomUUID(),
       connectionId: randomUUID(),
     });
 
@@ -106,6 +107,27 @@ export function presenceStoreContract(
           ),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('knows which devices have a live connection, on any instance, until they go', async () => {
+        const userId = randomUUID();
+        const other = randomUUID();
+        const phone = ref(instanceA, userId);
+        const laptop = ref(instanceB, userId);
+        const laptopTab = { ...ref(instanceA, userId), deviceId: laptop.deviceId };
+        await one.connect(phone, Date.now());
+        await two.connect(laptop, Date.now());
+        await one.connect(laptopTab, Date.now());
+        expect(await two.connectedDevices([userId, other])).toEqual(
+          new Set([phone.deviceId, laptop.deviceId]),
+        );
+        await one.disconnect(phone, Date.now());
+        await two.disconnect(laptop, Date.now());
+        // The laptop still has its other tab.
+        expect(await one.connectedDevices([userId])).toEqual(new Set([laptop.deviceId]));
+        await one.disconnect(laptopTab, Date.now());
+        expect(await two.connectedDevices([userId])).toEqual(new Set());
+        expect(await two.connectedDevices([])).toEqual(new Set());
       });
 
       it('reports users never seen as offline with version 0', async () => {
@@ -282,6 +304,7 @@ export function presenceStoreContract(
         expect(transitions).toEqual([
           { userId: onlyThere, lastSeen: new Date(lastBeat), version: expect.any(Number) },
         ]);
+        expect(await two.connectedDevices([onlyThere])).toEqual(new Set());
         const states = await one.states([onlyThere, alsoElsewhere]);
         expect(states.get(onlyThere)!.online).toBe(false);
         expect(states.get(alsoElsewhere)!.online).toBe(true);

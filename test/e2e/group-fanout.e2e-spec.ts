@@ -56,7 +56,9 @@ describe('group fan-out (e2e)', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // Push decisions run PUSH_DELAY_MS after a send and would land inside the statement
+    // counts below; pushed far out, the counts show the send path alone.
+    t = await startTestApp({ env: { PUSH_DELAY_MS: '600000' } });
     users = await inBatches(
       Array.from({ length: GROUP_SIZE }, () => null),
       BATCH,

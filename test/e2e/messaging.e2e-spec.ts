@@ -65,6 +65,7 @@ const CONVERSATION_KEYS = [
   'lastMessage',
   'lastSeq',
   'left',
+  'mutedUntil',
   'memberCount',
   'name',
   'peerDeliveredSeq',
@@ -1013,6 +1014,7 @@ describe('messaging (e2e)', () => {
         peerDeliveredSeq: 0,
         memberCount: 2,
         left: false,
+        mutedUntil: null,
         createdAt: expect.any(String),
       });
       expect(Math.abs(Date.parse(list[1].createdAt) - Date.now())).toBeLessThan(60_000);

@@ -219,6 +219,37 @@ describe('loadConfig', () => {
       expect(error.message).toContain('AUTH_TEST_OTP');
     });
 
+    it('push settings: defaults, APNs all-or-nothing, VAPID keys in pairs', () => {
+      expect(load().push).toEqual({
+        delayMs: 3000,
+        perConversationPerMinute: 1,
+        allowPrivateEndpoints: false,
+        timeoutMs: 10_000,
+        fcmServiceAccountFile: undefined,
+        apns: undefined,
+        vapid: undefined,
+        vapidSubject: 'mailto:admin@localhost',
+      });
+      const apns = {
+        APNS_KEY_FILE: '/k.p8',
+        APNS_KEY_ID: 'K',
+        APNS_TEAM_ID: 'T',
+        APNS_BUNDLE_ID: 'com.x',
+      };
+      expect(load(apns).push.apns).toEqual({
+        keyFile: '/k.p8',
+        keyId: 'K',
+        teamId: 'T',
+        bundleId: 'com.x',
+        production: false,
+      });
+      expectRefused({ APNS_KEY_FILE: '/k.p8' }, 'APNS_KEY_ID, APNS_TEAM_ID, APNS_BUNDLE_ID');
+      expectRefused({ VAPID_PUBLIC_KEY: 'abc' }, 'VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY');
+      expectRefused({ VAPID_SUBJECT: 'ops@example.com' }, 'VAPID_SUBJECT');
+      expectRefused({ PUSH_DELAY_MS: '-1' }, 'PUSH_DELAY_MS');
+      expect(load({ PUSH_PER_CONVERSATION_PER_MINUTE: '0' }).push.perConversationPerMinute).toBe(0);
+    });
+
     it('SMS_WEBHOOK_URL must be http or https', () => {
       expectRefused(
         { SMS_DRIVER: 'webhook', SMS_WEBHOOK_URL: 'ftp://sms.example/send' },

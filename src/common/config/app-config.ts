@@ -8,6 +8,25 @@ export class ConfigError extends Error {
   }
 }
 
+export interface PushSettings {
+  /** How long a message waits for its devices to fetch it before they are pushed. */
+  delayMs: number;
+  /** Message pushes per device and conversation in any minute; 0 = unlimited. */
+  perConversationPerMinute: number;
+  /** Lets client-chosen endpoints (Web Push, UnifiedPush) be private addresses or http://. */
+  allowPrivateEndpoints: boolean;
+  timeoutMs: number;
+  /** FCM is sent when set; otherwise FCM tokens go to the log driver. */
+  fcmServiceAccountFile: string | undefined;
+  /** APNs (and VoIP) is sent when set; otherwise APNs tokens go to the log driver. */
+  apns:
+    | { keyFile: string; keyId: string; teamId: string; bundleId: string; production: boolean }
+    | undefined;
+  /** Unset: generated into DATA_DIR on first start (fine for one box; share them when scaled). */
+  vapid: { publicKey: string; privateKey: string } | undefined;
+  vapidSubject: string;
+}
+
 export interface S3Settings {
   bucket: string;
   /** Unset: AWS S3 itself. */
@@ -81,6 +100,7 @@ export class AppConfig {
   };
   /** Set when media lives in an S3-compatible store (S3_BUCKET); local disk otherwise. */
   readonly s3: S3Settings | undefined;
+  readonly push: PushSettings;
 
   constructor(e: Environment) {
     this.env = e.NODE_ENV;
@@ -158,6 +178,28 @@ export class AppConfig {
           presignedDownloads: e.S3_PRESIGNED_DOWNLOADS,
         }
       : undefined;
+    this.push = {
+      delayMs: e.PUSH_DELAY_MS,
+      perConversationPerMinute: e.PUSH_PER_CONVERSATION_PER_MINUTE,
+      allowPrivateEndpoints: e.PUSH_ALLOW_PRIVATE_ENDPOINTS,
+      timeoutMs: e.PUSH_TIMEOUT_MS,
+      fcmServiceAccountFile: e.FCM_SERVICE_ACCOUNT_FILE,
+      apns:
+        e.APNS_KEY_FILE && e.APNS_KEY_ID && e.APNS_TEAM_ID && e.APNS_BUNDLE_ID
+          ? {
+              keyFile: e.APNS_KEY_FILE,
+              keyId: e.APNS_KEY_ID,
+              teamId: e.APNS_TEAM_ID,
+              bundleId: e.APNS_BUNDLE_ID,
+              production: e.APNS_PRODUCTION,
+            }
+          : undefined,
+      vapid:
+        e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY
+          ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY }
+          : undefined,
+      vapidSubject: e.VAPID_SUBJECT,
+    };
   }
 
   get embeddedDatabase(): boolean {

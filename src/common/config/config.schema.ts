@@ -102,6 +102,23 @@ export const environmentSchema = z.object({
   S3_REQUEST_CHECKSUM_CALCULATION: checksumMode,
   S3_RESPONSE_CHECKSUM_VALIDATION: checksumMode,
   S3_PRESIGNED_DOWNLOADS: bool(true),
+
+  PUSH_DELAY_MS: int(3000),
+  PUSH_PER_CONVERSATION_PER_MINUTE: int(1),
+  PUSH_ALLOW_PRIVATE_ENDPOINTS: bool(false),
+  PUSH_TIMEOUT_MS: int(10_000, 100),
+  FCM_SERVICE_ACCOUNT_FILE: z.string().min(1).optional(),
+  APNS_KEY_FILE: z.string().min(1).optional(),
+  APNS_KEY_ID: z.string().min(1).optional(),
+  APNS_TEAM_ID: z.string().min(1).optional(),
+  APNS_BUNDLE_ID: z.string().min(1).optional(),
+  APNS_PRODUCTION: bool(false),
+  VAPID_PUBLIC_KEY: z.string().min(1).optional(),
+  VAPID_PRIVATE_KEY: z.string().min(1).optional(),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https:// URL')
+    .default('mailto:admin@localhost'),
 });
 
 /**
@@ -120,6 +137,15 @@ export function crossSettingProblems(raw: Record<string, string | undefined>): s
     problems.push(
       'APP_ROLE: api and worker roles need REDIS_URL (jobs and events cross processes through Redis)',
     );
+  }
+  const apnsSettings = ['APNS_KEY_FILE', 'APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_BUNDLE_ID'];
+  const givenApns = apnsSettings.filter((name) => raw[name]);
+  if (givenApns.length && givenApns.length < apnsSettings.length) {
+    const missing = apnsSettings.filter((name) => !raw[name]);
+    problems.push(`${missing.join(', ')}: required with ${givenApns.join(', ')}`);
+  }
+  if (!!raw.VAPID_PUBLIC_KEY !== !!raw.VAPID_PRIVATE_KEY) {
+    problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
   }
   if (raw.SMS_DRIVER === 'webhook' && !raw.SMS_WEBHOOK_URL) {
     problems.push('SMS_WEBHOOK_URL: is required when SMS_DRIVER=webhook');

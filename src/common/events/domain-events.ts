@@ -9,6 +9,8 @@ export interface DomainEventMap {
     readReceipts: boolean;
     lastSeen: 'everyone' | 'contacts' | 'nobody';
   };
+  /** New messages were stored in these conversations (one event per write batch). */
+  'messages.stored': { conversationIds: string[] };
   /**
    * A call started ringing: the notifications module pushes it at once (VoIP) to the
    * callees' devices that have no connected socket.

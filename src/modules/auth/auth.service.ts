@@ -89,6 +89,12 @@ export class AuthService extends AccessTokenVerifier {
     return this.repo.listDevices(userId);
   }
 
+  /** The user a signed-in (not revoked) device belongs to; null if there is none. */
+  async activeDeviceOwner(deviceId: string): Promise<string | null> {
+    const device = await this.repo.findDevice(deviceId);
+    return device && !device.revokedAt ? device.userId : null;
+  }
+
   async removeDevice(auth: AuthContext, deviceId: string): Promise<void> {
     const device = await this.repo.findDevice(deviceId);
     if (!device || device.userId !== auth.userId || device.revokedAt)

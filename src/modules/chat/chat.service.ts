@@ -10,7 +10,12 @@ import { RateLimiter } from '../../common/rate-limit/rate-limiter';
 import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import type { MessageView, ReceiptEvent } from '../../common/realtime/socket-events';
 import { UsersService } from '../users/users.service';
-import type { ConversationSummary, PendingRange, ReceiptStatus } from './domain/conversation';
+import type {
+  ConversationSummary,
+  PendingRange,
+  PushMember,
+  ReceiptStatus,
+} from './domain/conversation';
 import { MediaService } from '../media/media.service';
 import {
   isMediaMessageType,
@@ -56,8 +61,13 @@ export interface ConversationView {
   peerDeliveredSeq: number;
   memberCount: number;
   left: boolean;
+  /** ISO time, "forever", or null when not muted (or the mute is over). */
+  mutedUntil: string | null;
   createdAt: string;
 }
+
+/** Muted with no end: stored as the largest time both databases keep as a plain date. */
+export const MUTED_FOREVER = new Date('9999-12-31T00:00:00.000Z');
 
 export interface ReceiptView {
   userId: string;
@@ -459,6 +469,7 @@ export class ChatService implements OnModuleInit {
         // A former member sees the group as it was when they left.
         memberCount: s.membership.leftMemberCount ?? s.conversation.memberCount,
         left: s.membership.leftSeq !== null,
+        mutedUntil: mutedUntilView(s.membership.mutedUntil),
         createdAt: s.conversation.createdAt.toISOString(),
       };
     });
@@ -510,6 +521,54 @@ export class ChatService implements OnModuleInit {
     return [...users];
   }
 
+  // --- for the notifications module ------------------------------------------------------
+
+  /** Mutes (or, with null, unmutes) a conversation for an active member. */
+  async setMute(userId: string, conversationId: string, until: Date | null): Promise<void> {
+    if (!(await this.conversations.setMutedUntil(conversationId, userId, until)))
+      throw await this.missingConversationError(conversationId);
+  }
+
+  /** A conversation's last seq and active members with their mutes; null if it is gone. */
+  pushMembers(conversationId: string): Promise<{ lastSeq: number; members: PushMember[] } | null> {
+    return this.conversations.pushMembers(conversationId);
+  }
+
+  /** How far each device has acked `delivered` in the conversation (absent: nothing yet). */
+  devicePositions(
+    conversationId: string,
+    deviceIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    return this.conversations.devicePositions(conversationId, deviceIds);
+  }
+
+  /** Unread messages from others per conversation of the user (as the conversation list counts them). */
+  async unreadByConversation(userId: string): Promise<Map<string, number>> {
+    const summaries = await this.conversations.listForUser(userId);
+    return this.messages.countFromOthers(
+      summaries.map((s) => ({
+        conversationId: s.conversation.id,
+        afterSeq: Math.max(s.membership.readSeq, s.membership.joinedSeq),
+        untilSeq: s.membership.leftSeq ?? s.conversation.lastSeq,
+      })),
+      userId,
+    );
+  }
+
+  /** Who sent the newest message the user can see in the conversation after `afterSeq`. */
+  async latestSenderId(
+    userId: string,
+    conversationId: string,
+    afterSeq: number,
+    untilSeq: number,
+  ): Promise<string | null> {
+    const latest = await this.messages.latestVisible(
+      [{ conversationId, afterSeq, untilSeq }],
+      userId,
+    );
+    return latest.get(conversationId)?.senderId ?? null;
+  }
+
   /** Deletes messages and receipt times past the retention period, in bounded batches. */
   async purgeExpired(): Promise<number> {
     const before = new Date(Date.now() - this.config.messages.retentionDays * 86_400_000);
@@ -543,6 +602,11 @@ function mediaFieldsProblem(input: SendInput): string | null {
   if (input.mediaId) return 'mediaId is only for image, video, audio and document messages';
   if (input.viewOnce) return 'viewOnce is only for image, video, audio and document messages';
   return null;
+}
+
+function mutedUntilView(until: Date | null): string | null {
+  if (!until || until.getTime() <= Date.now()) return null;
+  return until.getTime() >= MUTED_FOREVER.getTime() ? 'forever' : until.toISOString();
 }
 
 function unique<T>(items: T[]): T[] {

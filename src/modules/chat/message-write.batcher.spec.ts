@@ -1,3 +1,4 @@
+import { DomainEvents } from '../../common/events/domain-events';
 import type { AppendResult, MessageDraft } from './domain/message';
 import { MessageWriteBatcher } from './message-write.batcher';
 import type { MessageRepository } from './ports/message.repository';
@@ -48,7 +49,7 @@ function storeFailingOn(poison: string) {
 describe('MessageWriteBatcher', () => {
   it('writes what piles up behind a busy lane as one batch', async () => {
     const { store, calls, open } = storeFailingOn('never');
-    const batcher = new MessageWriteBatcher(store);
+    const batcher = new MessageWriteBatcher(store, new DomainEvents());
     const first = batcher.append(draft('first'));
     const rest = Array.from({ length: 10 }, (_, i) => batcher.append(draft(`m${i}`)));
     open();
@@ -58,7 +59,7 @@ describe('MessageWriteBatcher', () => {
 
   it('one bad draft fails alone: its batch neighbours are stored, in order', async () => {
     const { store, calls, open } = storeFailingOn('bad');
-    const batcher = new MessageWriteBatcher(store);
+    const batcher = new MessageWriteBatcher(store, new DomainEvents());
     const first = batcher.append(draft('first'));
     const neighbours = ['a', 'b', 'bad', 'c'].map((b) => batcher.append(draft(b)));
     open();

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainEvents } from '../../common/events/domain-events';
 import type { AppendResult, MessageDraft } from './domain/message';
 import { MessageRepository } from './ports/message.repository';
 
@@ -32,7 +33,12 @@ export class MessageWriteBatcher {
   }));
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly messages: MessageRepository) {}
+  private readonly logger = new Logger(MessageWriteBatcher.name);
+
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly events: DomainEvents,
+  ) {}
 
   append(draft: MessageDraft): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
@@ -63,10 +69,27 @@ export class MessageWriteBatcher {
     });
   }
 
+  /**
+   * Tells listeners (push) which conversations got new messages: one event per batch,
+   * not awaited, so the send path waits for nothing and does no more per message.
+   */
+  private announce(results: readonly AppendResult[]): void {
+    const conversationIds = new Set<string>();
+    for (const r of results)
+      if (r.kind === 'stored' && !r.duplicate) conversationIds.add(r.message.conversationId);
+    if (!conversationIds.size) return;
+    this.events
+      .publish('messages.stored', { conversationIds: [...conversationIds] })
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error }, 'messages.stored listener failed'),
+      );
+  }
+
   private async write(batch: Waiting[]): Promise<void> {
     try {
       const results = await this.messages.append(batch.map((w) => w.draft));
       batch.forEach((w, i) => w.resolve(results[i]));
+      this.announce(results);
     } catch (error) {
       if (batch.length === 1) {
         batch[0].reject(error);
@@ -75,7 +98,10 @@ export class MessageWriteBatcher {
       // One bad draft must not fail its neighbours: retry each on its own.
       for (const w of batch) {
         await this.messages.append([w.draft]).then(
-          (r) => w.resolve(r[0]),
+          (r) => {
+            w.resolve(r[0]);
+            this.announce(r);
+          },
           (e: unknown) => w.reject(e),
         );
       }

@@ -148,6 +148,7 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
     const ref: ConnectionRef = {
       instanceId: this.instanceId,
       userId: ctx.userId,
+      deviceId: ctx.deviceId,
       connectionId: ctx.socket.id,
     };
     this.local.set(ref.connectionId, ref);
@@ -303,6 +304,11 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
   }
 
   /** REST: one user's presence as the viewer may see it (NOT_FOUND for an unknown user). */
+  /** Devices of these users with a live socket on any instance (push leaves them alone). */
+  connectedDevices(userIds: readonly string[]): Promise<Set<string>> {
+    return this.store.connectedDevices(userIds);
+  }
+
   async presenceOf(viewerId: string, targetId: string): Promise<PresenceView> {
     const target = await this.users.get(targetId);
     const watchable = await this.watchableAmong(viewerId, [target.id]);

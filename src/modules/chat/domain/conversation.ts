@@ -30,6 +30,16 @@ export interface Membership {
   leftMemberCount: number | null;
   deliveredSeq: number;
   readSeq: number;
+  /** No message pushes for this conversation before this time (null: not muted). */
+  mutedUntil: Date | null;
+}
+
+/** An active member as the push decision sees them. */
+export interface PushMember {
+  userId: string;
+  joinedSeq: number;
+  readSeq: number;
+  mutedUntil: Date | null;
 }
 
 /** The caller's row in the conversation list, with the peers' lowest watermarks. */

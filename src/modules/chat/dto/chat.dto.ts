@@ -201,5 +201,11 @@ export class ConversationResponseDto {
   @ApiProperty() memberCount!: number;
   @ApiProperty({ description: 'True when you left or were removed from this group' })
   left!: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'When the mute ends: an ISO time, "forever", or null when not muted',
+  })
+  mutedUntil!: string | null;
   @ApiProperty() createdAt!: string;
 }

@@ -4,6 +4,7 @@ import type {
   MemberReceipt,
   Membership,
   PendingRange,
+  PushMember,
   ReceiptStatus,
   WatermarkAdvance,
 } from '../domain/conversation';
@@ -50,6 +51,21 @@ export abstract class ConversationRepository {
    * (for a former member, up to where they left).
    */
   abstract pendingRanges(userId: string, deviceId: string): Promise<PendingRange[]>;
+  /** The conversation's last seq and its active members; null if it does not exist. */
+  abstract pushMembers(
+    conversationId: string,
+  ): Promise<{ lastSeq: number; members: PushMember[] } | null>;
+  /** The delivered position of each of these devices that has one in the conversation. */
+  abstract devicePositions(
+    conversationId: string,
+    deviceIds: readonly string[],
+  ): Promise<Map<string, number>>;
+  /** Sets an active member's mute; false if they are not an active member. */
+  abstract setMutedUntil(
+    conversationId: string,
+    userId: string,
+    until: Date | null,
+  ): Promise<boolean>;
   /** A new device starts at each conversation's current seq. */
   abstract initDevicePositions(userId: string, deviceId: string): Promise<void>;
   abstract deleteDevicePositions(deviceId: string): Promise<void>;

@@ -2,6 +2,8 @@
 export interface ConnectionRef {
   instanceId: string;
   userId: string;
+  /** The signed-in device the connection belongs to. */
+  deviceId: string;
   connectionId: string;
 }
 
@@ -85,6 +87,12 @@ export abstract class PresenceStore {
 
   /** Announced presence of each user (offline, version 0 when never seen). */
   abstract states(userIds: readonly string[]): Promise<Map<string, PresenceState>>;
+
+  /**
+   * Which devices of these users have a live connection on any instance (push skips them).
+   * A reaped instance's connections no longer count.
+   */
+  abstract connectedDevices(userIds: readonly string[]): Promise<Set<string>>;
 
   /** Publishes a `refresh` for the user to every instance. */
   abstract announceRefresh(userId: string): Promise<void>;

@@ -8,6 +8,7 @@ import type {
   MemberRole,
   Membership,
   PendingRange,
+  PushMember,
   ReceiptStatus,
   WatermarkAdvance,
 } from '../../domain/conversation';
@@ -39,12 +40,13 @@ interface MemberRow {
   left_member_count: number | null;
   delivered_seq: number;
   read_seq: number;
+  muted_until: Date | null;
 }
 
 const conversationCols = `c.id, c.type, c.name, c.description, c.created_by, c.only_admins_can_send,
   c.only_admins_can_edit_info, c.member_count, c.last_seq, c.last_message_at, c.created_at`;
 const memberCols = `m.conversation_id, m.user_id, m.role, m.joined_at, m.joined_seq, m.left_seq,
-  m.left_name, m.left_member_count, m.delivered_seq, m.read_seq`;
+  m.left_name, m.left_member_count, m.delivered_seq, m.read_seq, m.muted_until`;
 
 export function toConversation(r: ConversationRow): Conversation {
   return {
@@ -74,6 +76,7 @@ export function toMembership(r: MemberRow): Membership {
     leftMemberCount: r.left_member_count,
     deliveredSeq: r.delivered_seq,
     readSeq: r.read_seq,
+    mutedUntil: r.muted_until,
   };
 }
 
@@ -298,6 +301,65 @@ export class ConversationPostgresRepository extends ConversationRepository {
       afterSeq: r.after_seq,
       untilSeq: r.until_seq,
     }));
+  }
+
+  async pushMembers(
+    conversationId: string,
+  ): Promise<{ lastSeq: number; members: PushMember[] } | null> {
+    const rows = await this.db.query<{
+      last_seq: number;
+      user_id: string | null;
+      joined_seq: number | null;
+      read_seq: number | null;
+      muted_until: Date | null;
+    }>(
+      `SELECT c.last_seq, m.user_id, m.joined_seq, m.read_seq, m.muted_until
+         FROM conversations c
+         LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.left_seq IS NULL
+        WHERE c.id = $1`,
+      [conversationId],
+    );
+    if (!rows.length) return null;
+    const members: PushMember[] = [];
+    for (const r of rows) {
+      if (r.user_id === null) continue;
+      members.push({
+        userId: r.user_id,
+        joinedSeq: r.joined_seq ?? 0,
+        readSeq: r.read_seq ?? 0,
+        mutedUntil: r.muted_until,
+      });
+    }
+    return { lastSeq: rows[0].last_seq, members };
+  }
+
+  async devicePositions(
+    conversationId: string,
+    deviceIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (!deviceIds.length) return out;
+    const rows = await this.db.query<{ device_id: string; delivered_seq: number }>(
+      `SELECT device_id, delivered_seq FROM device_positions
+        WHERE conversation_id = $1 AND device_id = ANY($2::uuid[])`,
+      [conversationId, deviceIds],
+    );
+    for (const r of rows) out.set(r.device_id, r.delivered_seq);
+    return out;
+  }
+
+  async setMutedUntil(
+    conversationId: string,
+    userId: string,
+    until: Date | null,
+  ): Promise<boolean> {
+    const rows = await this.db.query<{ user_id: string }>(
+      `UPDATE conversation_members SET muted_until = $3
+        WHERE conversation_id = $1 AND user_id = $2 AND left_seq IS NULL
+        RETURNING user_id`,
+      [conversationId, userId, until],
+    );
+    return rows.length > 0;
   }
 
   async initDevicePositions(userId: string, deviceId: string): Promise<void> {

@@ -33,8 +33,11 @@ const connectionKey = (userId: string, connectionId: string): string => `${userI
  */
 @Injectable()
 export class PresenceMemoryStore extends PresenceStore {
-  /** userId -> connectionId -> instanceId */
-  private readonly connections = new Map<string, Map<string, string>>();
+  /** userId -> connectionId -> its instance and device */
+  private readonly connections = new Map<
+    string,
+    Map<string, { instanceId: string; deviceId: string }>
+  >();
   /** instanceId -> "userId connectionId" keys, to reap or remove an instance at once. */
   private readonly byInstance = new Map<string, Set<string>>();
   private readonly instances = new Map<string, InstanceLiveness>();
@@ -53,7 +56,7 @@ export class PresenceMemoryStore extends PresenceStore {
       mine = new Map();
       this.connections.set(ref.userId, mine);
     }
-    mine.set(ref.connectionId, ref.instanceId);
+    mine.set(ref.connectionId, { instanceId: ref.instanceId, deviceId: ref.deviceId });
     this.instanceSet(ref.instanceId).add(connectionKey(ref.userId, ref.connectionId));
     this.gone.delete(ref.userId);
     const user = this.users.get(ref.userId);
@@ -119,6 +122,13 @@ export class PresenceMemoryStore extends PresenceStore {
       const user = this.users.get(userId);
       out.set(userId, { online: user?.online ?? false, version: user?.version ?? 0 });
     }
+    return out;
+  }
+
+  async connectedDevices(userIds: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const userId of userIds)
+      for (const conn of this.connections.get(userId)?.values() ?? []) out.add(conn.deviceId);
     return out;
   }
 

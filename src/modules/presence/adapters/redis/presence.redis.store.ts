@@ -31,7 +31,7 @@ const SETTLE_BATCH = 500;
  *   instances            ZSET instanceId -> last heartbeat (ms)
  *   alive:<instanceId>   STRING that expires after the TTL; each heartbeat renews it
  *   instconns:<instId>   SET "userId connectionId" held by that instance
- *   conns:<userId>       HASH connectionId -> instanceId (gone when empty)
+ *   conns:<userId>       HASH connectionId -> "instanceId deviceId" (gone when empty)
  *   state:<userId>       HASH online ('1' | '0'), version
  *   gone                 ZSET userId -> when their last connection went (ms)
  *   changes              pub/sub channel of every announced change
@@ -241,7 +241,7 @@ export class PresenceRedisStore extends PresenceStore {
         this.key('instconns', ref.instanceId),
         this.key('gone'),
       ],
-      [ref.userId, ref.connectionId, ref.instanceId, now, this.channel],
+      [ref.userId, ref.connectionId, `${ref.instanceId} ${ref.deviceId}`, now, this.channel],
     );
     return asNumber(result) === 1;
   }
@@ -317,6 +317,21 @@ export class PresenceRedisStore extends PresenceStore {
       [this.prefix, instanceId, now],
     );
     return asStrings(emptied);
+  }
+
+  async connectedDevices(userIds: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (!userIds.length) return out;
+    const pipeline = this.redis.client.pipeline();
+    for (const userId of userIds) pipeline.hvals(this.key('conns', userId));
+    for (const [error, values] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      for (const value of asStrings(values)) {
+        const deviceId = value.slice(value.indexOf(' ') + 1);
+        if (deviceId) out.add(deviceId);
+      }
+    }
+    return out;
   }
 
   async states(userIds: readonly string[]): Promise<Map<string, PresenceState>> {
