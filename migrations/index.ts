@@ -3,6 +3,9 @@ import { Messaging1764000001000 } from './1764000001000-messaging';
 import { Media1795622890751 } from './1795622890751-media';
 import { MembersVersion1795630000000 } from './1795630000000-members-version';
 import { LeftSnapshot1795640000000 } from './1795640000000-left-snapshot';
+import { HiddenAndStarred1796300000000 } from './1796300000000-hidden-and-starred';
+import { Disappearing1796300001000 } from './1796300001000-disappearing';
+import { Pictures1796300002000 } from './1796300002000-pictures';
 
 /**
  * Every migration, in order. `npm run migration:create -- <Name>` writes a new file;
@@ -14,4 +17,7 @@ export const allMigrations = [
   Media1795622890751,
   MembersVersion1795630000000,
   LeftSnapshot1795640000000,
+  HiddenAndStarred1796300000000,
+  Disappearing1796300001000,
+  Pictures1796300002000,
 ];

@@ -32,10 +32,28 @@ export interface StoredMessage {
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
+  /** Set when the conversation had disappearing messages on at send time. */
+  expiresAt: Date | null;
 }
 
-/** What a send asks to store: the service chooses the id, the store assigns the seq. */
-export type MessageDraft = Omit<StoredMessage, 'seq' | 'editedAt' | 'deletedAt'>;
+/**
+ * What a send asks to store: the service chooses the id, the store assigns the seq and
+ * the expiry (from the conversation's timer, read in the transaction that assigns the seq).
+ */
+export type MessageDraft = Omit<StoredMessage, 'seq' | 'editedAt' | 'deletedAt' | 'expiresAt'>;
+
+/** A message the purge removed, with what it pointed at that may need removing too. */
+export interface PurgedMessage {
+  id: string;
+  conversationId: string;
+  mediaId: string | null;
+}
+
+/** A message in a user's starred list. */
+export interface StarredMessage {
+  message: StoredMessage;
+  starredAt: Date;
+}
 
 /** Why the store refused a draft; checked in the same transaction that assigns the seq. */
 export type AppendRejection = 'conversation_not_found' | 'not_a_member' | 'admin_only';
@@ -67,5 +85,6 @@ export function toMessageView(m: StoredMessage): MessageView {
     createdAt: m.createdAt.toISOString(),
     editedAt: m.editedAt ? m.editedAt.toISOString() : null,
     deletedAt: m.deletedAt ? m.deletedAt.toISOString() : null,
+    expiresAt: m.expiresAt ? m.expiresAt.toISOString() : null,
   };
 }

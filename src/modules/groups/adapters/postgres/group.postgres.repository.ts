@@ -353,6 +353,8 @@ export class GroupPostgresRepository extends GroupRepository {
       createdAt: now,
       editedAt: null,
       deletedAt: null,
+      // System messages stay: they record what happened to the group.
+      expiresAt: null,
     }));
     await tx.query(
       `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type, body, created_at)
