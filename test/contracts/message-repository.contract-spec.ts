@@ -50,6 +50,18 @@ async function appendStored(
   });
 }
 
+/** Two new users and their direct conversation. */
+async function directPair(harness: MessageRepositoryHarness) {
+  const alice = await harness.newUser();
+  const bob = await harness.newUser();
+  const { conversation } = await harness.conversations.getOrCreateDirect(
+    uuidv7(),
+    alice.userId,
+    bob.userId,
+  );
+  return { alice, bob, conversation };
+}
+
 let bodyCounter = 0;
 
 /** A text draft from `sender`'s device into the conversation. */
@@ -97,13 +109,7 @@ export function messageRepositoryContract(
 
     /** Two users and their direct conversation. */
     const pair = async () => {
-      const alice = await harness.newUser();
-      const bob = await harness.newUser();
-      const { conversation } = await harness.conversations.getOrCreateDirect(
-        uuidv7(),
-        alice.userId,
-        bob.userId,
-      );
+      const { alice, bob, conversation } = await directPair(harness);
       return { alice, bob, conversationId: conversation.id };
     };
 
@@ -736,13 +742,7 @@ export function messageRepositoryContract(
 
     it('deletes the messages created before the time in batches, and counts them', async () => {
       const repo = harness.messages;
-      const alice = await harness.newUser();
-      const bob = await harness.newUser();
-      const { conversation } = await harness.conversations.getOrCreateDirect(
-        uuidv7(),
-        alice.userId,
-        bob.userId,
-      );
+      const { alice, bob, conversation } = await directPair(harness);
       const old = (
         await appendStored(
           repo,
@@ -791,13 +791,7 @@ export function messageRepositoryContract(
 
     it('stamps expiresAt from the conversation’s timer at append, and not when it is off', async () => {
       const repo = harness.messages;
-      const alice = await harness.newUser();
-      const bob = await harness.newUser();
-      const { conversation } = await harness.conversations.getOrCreateDirect(
-        uuidv7(),
-        alice.userId,
-        bob.userId,
-      );
+      const { alice, bob, conversation } = await directPair(harness);
       const [plain] = await appendStored(repo, [draft(conversation.id, alice)]);
       expect(plain.message.expiresAt).toBeNull();
       await harness.conversations.setDisappearing(conversation.id, alice, 7 * DAY_SEC);
@@ -820,13 +814,7 @@ export function messageRepositoryContract(
 
     it('hides expired messages from every read, then deleteExpired removes exactly them', async () => {
       const repo = harness.messages;
-      const alice = await harness.newUser();
-      const bob = await harness.newUser();
-      const { conversation } = await harness.conversations.getOrCreateDirect(
-        uuidv7(),
-        alice.userId,
-        bob.userId,
-      );
+      const { alice, bob, conversation } = await directPair(harness);
       const id = conversation.id;
       await appendStored(repo, [draft(id, alice)]);
       await harness.conversations.setDisappearing(id, alice, DAY_SEC);

@@ -276,9 +276,9 @@ describe('Message features: delete for me, stars, disappearing messages', () => 
         expect(Date.parse(m.expiresAt!) - Date.parse((m as any).createdAt)).toBe(7 * DAY * 1000);
       }
       expect((await live).expiresAt).toBe(photo.expiresAt);
-      expect((await fetchBytes(t, bob.accessToken, `/media/${upload.body.mediaId}`)).status).toBe(
-        200,
-      );
+      expect(
+        (await fetchBytes(t, bob.accessToken, `/api/v1/media/${upload.body.mediaId}`)).status,
+      ).toBe(200);
 
       // Time passes (see the note at the top): both expire.
       await db().query(
@@ -296,7 +296,7 @@ describe('Message features: delete for me, stars, disappearing messages', () => 
         expect(rows).toEqual([]);
       }, 10_000);
       for (const s of [alice, bob]) {
-        const download = await fetchBytes(t, s.accessToken, `/media/${upload.body.mediaId}`);
+        const download = await fetchBytes(t, s.accessToken, `/api/v1/media/${upload.body.mediaId}`);
         expectError({ status: download.status, body: download.body }, 404, 'NOT_FOUND');
       }
       expect(await historySeqs(alice, conversationId)).toEqual([1, 2]);

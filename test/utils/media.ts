@@ -20,13 +20,16 @@ export async function uploadMedia(
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-/** GET of a binary resource under the API; the status, and the JSON error body if any. */
+/**
+ * GET of a binary resource by its absolute path (as the API hands out URLs, e.g.
+ * `/api/v1/media/{id}`); the status, the bytes, and the JSON error body if any.
+ */
 export async function fetchBytes(
-  t: Pick<TestApp, 'api'>,
+  t: Pick<TestApp, 'url'>,
   token: string,
   path: string,
 ): Promise<{ status: number; data: Buffer; body: any }> {
-  const res = await fetch(`${t.api}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const res = await fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
   const data = Buffer.from(await res.arrayBuffer());
   let body: any;
   try {

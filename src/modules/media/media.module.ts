@@ -51,6 +51,6 @@ import { ProcessMediaProcessor } from './processors/process-media.processor';
         ),
     },
   ],
-  exports: [MediaService, MediaAudienceRegistry, MediaStorage],
+  exports: [MediaService, MediaAudienceRegistry, MediaStorage, MediaDelivery],
 })
 export class MediaModule {}

@@ -69,6 +69,38 @@ export type AppendResult =
     }
   | { kind: 'rejected'; reason: AppendRejection };
 
+/**
+ * A system message (a record of what changed in the conversation, its JSON event as the
+ * body), sent from the actor's device. It never expires: it is the conversation's history.
+ */
+export function systemMessage(input: {
+  id: string;
+  conversationId: string;
+  seq: number;
+  actor: { userId: string; deviceId: string };
+  event: object;
+  createdAt: Date;
+}): StoredMessage {
+  return {
+    id: input.id,
+    conversationId: input.conversationId,
+    seq: input.seq,
+    senderId: input.actor.userId,
+    senderDeviceId: input.actor.deviceId,
+    clientMsgId: `system:${input.id}`,
+    type: 'system',
+    body: JSON.stringify(input.event),
+    mediaId: null,
+    viewOnce: false,
+    replyToId: null,
+    withheldFrom: null,
+    createdAt: input.createdAt,
+    editedAt: null,
+    deletedAt: null,
+    expiresAt: null,
+  };
+}
+
 export function toMessageView(m: StoredMessage): MessageView {
   return {
     id: m.id,

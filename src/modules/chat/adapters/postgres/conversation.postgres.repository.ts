@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from 'uuidv7';
 import { Db } from '../../../../common/database/db';
-import type { StoredMessage } from '../../domain/message';
+import { systemMessage } from '../../domain/message';
 import type {
   Conversation,
   DisappearingChangedEvent,
@@ -440,24 +440,14 @@ export class ConversationPostgresRepository extends ConversationRepository {
         actorId: actor.userId,
         disappearAfterSec,
       };
-      const message: StoredMessage = {
+      const message = systemMessage({
         id: uuidv7(),
         conversationId,
         seq: updated.last_seq,
-        senderId: actor.userId,
-        senderDeviceId: actor.deviceId,
-        clientMsgId: `system:${uuidv7()}`,
-        type: 'system',
-        body: JSON.stringify(event),
-        mediaId: null,
-        viewOnce: false,
-        replyToId: null,
-        withheldFrom: null,
+        actor,
+        event,
         createdAt: now,
-        editedAt: null,
-        deletedAt: null,
-        expiresAt: null,
-      };
+      });
       await tx.query(
         `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type, body, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'system', $7, $8)`,
