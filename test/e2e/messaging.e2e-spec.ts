@@ -1013,6 +1013,7 @@ describe('messaging (e2e)', () => {
         peerDeliveredSeq: 0,
         memberCount: 2,
         left: false,
+        disappearAfterSec: 0,
         createdAt: expect.any(String),
       });
       expect(Math.abs(Date.parse(list[1].createdAt) - Date.now())).toBeLessThan(60_000);
