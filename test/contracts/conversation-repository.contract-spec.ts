@@ -561,6 +561,61 @@ export function conversationRepositoryContract(
         expect((await repo.devicePositions(conversationId, [])).size).toBe(0);
       });
 
+      it('setDisappearing changes the timer with a system message, once per new value', async () => {
+        const { alice, bob, conversationId } = await pair();
+        await post(conversationId, bob, 2);
+
+        const first = await repo.setDisappearing(conversationId, alice, 86_400);
+        if (first.kind !== 'changed') throw new Error(`refused: ${first.reason}`);
+        expect(first.conversation.disappearAfterSec).toBe(86_400);
+        expect(first.conversation.lastSeq).toBe(3);
+        expect(first.message).toMatchObject({
+          conversationId,
+          seq: 3,
+          type: 'system',
+          senderId: alice.userId,
+          senderDeviceId: alice.deviceId,
+          expiresAt: null,
+        });
+        expect(JSON.parse(first.message!.body)).toEqual({
+          event: 'disappearing_changed',
+          actorId: alice.userId,
+          disappearAfterSec: 86_400,
+        });
+        expect(await harness.messages.findById(first.message!.id)).toEqual(
+          expect.objectContaining({ seq: 3, type: 'system', body: first.message!.body }),
+        );
+
+        // The value it has already: no message, no seq.
+        const again = await repo.setDisappearing(conversationId, bob, 86_400);
+        expect(again).toMatchObject({ kind: 'changed', message: null });
+        expect((await repo.findById(conversationId))!.lastSeq).toBe(3);
+
+        const off = await repo.setDisappearing(conversationId, bob, 0);
+        expect(off).toMatchObject({ kind: 'changed', message: { seq: 4 } });
+        expect((await repo.findById(conversationId))!.disappearAfterSec).toBe(0);
+        expect((await repo.summaryFor(conversationId, alice.userId))!.conversation).toMatchObject({
+          disappearAfterSec: 0,
+        });
+      });
+
+      it('setDisappearing refuses strangers and unknown conversations, changing nothing', async () => {
+        const { conversationId } = await pair();
+        const stranger = await newUser();
+        expect(await repo.setDisappearing(conversationId, stranger, 604_800)).toEqual({
+          kind: 'rejected',
+          reason: 'not_a_member',
+        });
+        expect(await repo.setDisappearing(uuidv7(), stranger, 604_800)).toEqual({
+          kind: 'rejected',
+          reason: 'conversation_not_found',
+        });
+        expect(await repo.findById(conversationId)).toMatchObject({
+          disappearAfterSec: 0,
+          lastSeq: 0,
+        });
+      });
+
       it('sharedWith tells which users share an active conversation with the user', async () => {
         const { alice, bob } = await pair();
         const carol = await newUser();

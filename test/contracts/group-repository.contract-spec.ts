@@ -98,6 +98,7 @@ export function groupRepositoryContract(
           description: 'Weekend trips',
           createdBy: creator.userId,
           memberCount: 3,
+          iconMediaId: null,
           settings: { onlyAdminsCanSend: false, onlyAdminsCanEditInfo: false },
           createdAt: expect.any(Date),
         });
@@ -563,6 +564,27 @@ export function groupRepositoryContract(
         });
         expect(same).toEqual({ group: await repo.find(group.id), events: [] });
         expect(await lastSeq(group.id)).toBe(1);
+      });
+
+      it('sets, keeps and removes the icon, announcing each change', async () => {
+        const [creator] = await actors(1);
+        const { group } = await newGroup(creator, [], 'Icons', '');
+        const icon = uuidv7();
+        const set = await repo.update(group.id, creator, { iconMediaId: icon });
+        expect(eventsOf(set)).toEqual([
+          { event: 'icon_changed', actorId: creator.userId, userIds: [], hasIcon: true },
+        ]);
+        expect(set.group.iconMediaId).toBe(icon);
+        // Other edits leave the icon alone; the same icon again changes nothing.
+        await repo.update(group.id, creator, { name: 'Renamed' });
+        expect((await repo.update(group.id, creator, { iconMediaId: icon })).events).toEqual([]);
+        expect((await repo.find(group.id))!.iconMediaId).toBe(icon);
+        const removed = await repo.update(group.id, creator, { iconMediaId: null });
+        expect(eventsOf(removed)).toEqual([
+          { event: 'icon_changed', actorId: creator.userId, userIds: [], hasIcon: false },
+        ]);
+        expect((await repo.find(group.id))!.iconMediaId).toBeNull();
+        expect(await lastSeq(group.id)).toBe(4);
       });
 
       it('fails for an unknown group', async () => {

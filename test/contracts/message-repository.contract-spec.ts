@@ -1,4 +1,5 @@
 import { uuidv7 } from 'uuidv7';
+import { Db } from '../../src/common/database/db';
 import type {
   AppendResult,
   MessageDraft,
@@ -24,6 +25,11 @@ export interface MessageRepositoryHarness {
   messages: MessageRepository;
   conversations: ConversationRepository;
   newUser(): Promise<ContractUser>;
+  /**
+   * Moves these messages' expiry into the past, as time passing would (the store's reads
+   * compare expiries with its own clock, which a test cannot move).
+   */
+  expire(messageIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,6 +48,18 @@ async function appendStored(
     if (r.kind !== 'stored') throw new Error(`append refused a draft: ${r.reason}`);
     return r;
   });
+}
+
+/** Two new users and their direct conversation. */
+async function directPair(harness: MessageRepositoryHarness) {
+  const alice = await harness.newUser();
+  const bob = await harness.newUser();
+  const { conversation } = await harness.conversations.getOrCreateDirect(
+    uuidv7(),
+    alice.userId,
+    bob.userId,
+  );
+  return { alice, bob, conversation };
 }
 
 let bodyCounter = 0;
@@ -91,13 +109,7 @@ export function messageRepositoryContract(
 
     /** Two users and their direct conversation. */
     const pair = async () => {
-      const alice = await harness.newUser();
-      const bob = await harness.newUser();
-      const { conversation } = await harness.conversations.getOrCreateDirect(
-        uuidv7(),
-        alice.userId,
-        bob.userId,
-      );
+      const { alice, bob, conversation } = await directPair(harness);
       return { alice, bob, conversationId: conversation.id };
     };
 
@@ -620,6 +632,102 @@ export function messageRepositoryContract(
         });
       });
     });
+    describe('per-user marks', () => {
+      /** Five messages from alice to bob. */
+      const five = async () => {
+        const p = await pair();
+        const stored = (
+          await appendStored(
+            repo,
+            range(1, 5).map(() => draft(p.conversationId, p.alice)),
+          )
+        ).map((r) => r.message);
+        return { ...p, stored };
+      };
+      const everything = (conversationId: string, viewer: ContractUser) =>
+        repo.history({
+          conversationId,
+          minSeqExclusive: 0,
+          maxSeq: 100,
+          limit: 50,
+          viewerId: viewer.userId,
+        });
+
+      it('hide takes messages out of that user’s reads only, and is idempotent', async () => {
+        const { alice, bob, conversationId, stored } = await five();
+        await repo.hide(bob.userId, conversationId, [stored[1].id, stored[4].id]);
+        await repo.hide(bob.userId, conversationId, [stored[1].id]);
+        await repo.hide(bob.userId, conversationId, []);
+
+        expect(seqsOf((await everything(conversationId, bob)).messages)).toEqual([1, 3, 4]);
+        expect(seqsOf((await everything(conversationId, alice)).messages)).toEqual([1, 2, 3, 4, 5]);
+        const ranges = [{ conversationId, afterSeq: 0, untilSeq: 5 }];
+        expect(
+          seqsOf(
+            await repo.pending(ranges, { limit: 10, deviceId: uuidv7(), viewerId: bob.userId }),
+          ),
+        ).toEqual([1, 3, 4]);
+        expect((await repo.latestVisible(ranges, bob.userId)).get(conversationId)!.seq).toBe(4);
+        expect((await repo.latestVisible(ranges, alice.userId)).get(conversationId)!.seq).toBe(5);
+        expect((await repo.countFromOthers(ranges, bob.userId)).get(conversationId)).toBe(3);
+        // The message itself is untouched.
+        expect(await repo.findById(stored[1].id)).toEqual(stored[1]);
+      });
+
+      it('lists stars newest first in pages, once per message, without hidden ones', async () => {
+        const { alice, bob, conversationId, stored } = await five();
+        const t0 = Date.now();
+        for (const [i, m] of stored.entries())
+          await repo.star(bob.userId, m.id, new Date(t0 + i * 1000));
+        // Starring again keeps the first time; unstarring a missing star is a no-op.
+        await repo.star(bob.userId, stored[0].id, new Date(t0 + 60_000));
+        await repo.unstar(bob.userId, uuidv7());
+        await repo.star(alice.userId, stored[2].id, new Date(t0));
+
+        const first = await repo.starred(bob.userId, null, 2);
+        expect(seqsOf(first.map((s) => s.message))).toEqual([5, 4]);
+        expect(first[0].starredAt).toEqual(new Date(t0 + 4000));
+        expect(first[0].message).toEqual(stored[4]);
+        const last = first[1];
+        const second = await repo.starred(
+          bob.userId,
+          { starredAt: last.starredAt, messageId: last.message.id },
+          10,
+        );
+        expect(seqsOf(second.map((s) => s.message))).toEqual([3, 2, 1]);
+        expect(seqsOf((await repo.starred(alice.userId, null, 10)).map((s) => s.message))).toEqual([
+          3,
+        ]);
+
+        await repo.unstar(bob.userId, stored[3].id);
+        // Hiding a message drops its star too.
+        await repo.hide(bob.userId, conversationId, [stored[2].id]);
+        expect(seqsOf((await repo.starred(bob.userId, null, 10)).map((s) => s.message))).toEqual([
+          5, 2, 1,
+        ]);
+        expect(seqsOf((await repo.starred(alice.userId, null, 10)).map((s) => s.message))).toEqual([
+          3,
+        ]);
+        expect(await repo.starred(bob.userId, null, 0)).toEqual([]);
+      });
+
+      it('orders stars of the same instant by message id, and pages through them', async () => {
+        const { bob, stored } = await five();
+        const at = new Date();
+        for (const m of stored) await repo.star(bob.userId, m.id, at);
+        const ids = [...stored.map((m) => m.id)].sort().reverse();
+        const seen: string[] = [];
+        let after: { starredAt: Date; messageId: string } | null = null;
+        for (;;) {
+          const page = await repo.starred(bob.userId, after, 2);
+          if (!page.length) break;
+          seen.push(...page.map((s) => s.message.id));
+          const tail = page[page.length - 1];
+          after = { starredAt: tail.starredAt, messageId: tail.message.id };
+        }
+        expect(seen).toEqual(ids);
+      });
+    });
   });
 
   describe(`MessageRepository contract: ${adapter}: deleteCreatedBefore`, () => {
@@ -634,13 +742,7 @@ export function messageRepositoryContract(
 
     it('deletes the messages created before the time in batches, and counts them', async () => {
       const repo = harness.messages;
-      const alice = await harness.newUser();
-      const bob = await harness.newUser();
-      const { conversation } = await harness.conversations.getOrCreateDirect(
-        uuidv7(),
-        alice.userId,
-        bob.userId,
-      );
+      const { alice, bob, conversation } = await directPair(harness);
       const old = (
         await appendStored(
           repo,
@@ -675,6 +777,103 @@ export function messageRepositoryContract(
       expect((await appendStored(repo, [draft(conversation.id, alice)]))[0].message.seq).toBe(9);
     });
   });
+  describe(`MessageRepository contract: ${adapter}: disappearing messages`, () => {
+    let harness: MessageRepositoryHarness;
+
+    beforeAll(async () => {
+      harness = await factory();
+    });
+    afterAll(async () => {
+      await harness.close();
+    });
+
+    const DAY_SEC = 86_400;
+
+    it('stamps expiresAt from the conversation’s timer at append, and not when it is off', async () => {
+      const repo = harness.messages;
+      const { alice, bob, conversation } = await directPair(harness);
+      const [plain] = await appendStored(repo, [draft(conversation.id, alice)]);
+      expect(plain.message.expiresAt).toBeNull();
+      await harness.conversations.setDisappearing(conversation.id, alice, 7 * DAY_SEC);
+      const timed = await appendStored(repo, [
+        draft(conversation.id, bob),
+        draft(conversation.id, alice),
+      ]);
+      for (const { message } of timed) {
+        expect(message.expiresAt!.getTime()).toBe(message.createdAt.getTime() + 7 * DAY_SEC * 1000);
+        expect(await repo.findById(message.id)).toEqual(message);
+      }
+      await harness.conversations.setDisappearing(conversation.id, bob, 0);
+      const [after] = await appendStored(repo, [draft(conversation.id, bob)]);
+      expect(after.message.expiresAt).toBeNull();
+      // A change of the timer does not move the expiry of what was sent before.
+      expect((await repo.findById(timed[0].message.id))!.expiresAt).toEqual(
+        timed[0].message.expiresAt,
+      );
+    });
+
+    it('hides expired messages from every read, then deleteExpired removes exactly them', async () => {
+      const repo = harness.messages;
+      const { alice, bob, conversation } = await directPair(harness);
+      const id = conversation.id;
+      await appendStored(repo, [draft(id, alice)]);
+      await harness.conversations.setDisappearing(id, alice, DAY_SEC);
+      const timed = (
+        await appendStored(repo, [
+          draft(id, alice),
+          draft(id, bob, { type: 'image', mediaId: uuidv7(), body: '' }),
+          draft(id, alice),
+        ])
+      ).map((r) => r.message);
+      await repo.star(bob.userId, timed[0].id, new Date());
+      await repo.hide(bob.userId, id, [timed[2].id]);
+      // Not expired yet: nothing to purge, everything readable.
+      expect(await repo.deleteExpired(new Date(), 10)).toEqual([]);
+      const read = async (viewer: ContractUser) =>
+        seqsOf(
+          (
+            await repo.history({
+              conversationId: id,
+              minSeqExclusive: 0,
+              maxSeq: 100,
+              limit: 50,
+              viewerId: viewer.userId,
+            })
+          ).messages,
+        );
+      expect(await read(alice)).toEqual([1, 2, 3, 4, 5]);
+
+      await harness.expire([timed[0].id, timed[1].id]);
+      expect(await read(alice)).toEqual([1, 2, 5]);
+      expect(await read(bob)).toEqual([1, 2]);
+      const ranges = [{ conversationId: id, afterSeq: 0, untilSeq: 5 }];
+      expect(
+        seqsOf(
+          await repo.pending(ranges, { limit: 10, deviceId: uuidv7(), viewerId: alice.userId }),
+        ),
+      ).toEqual([1, 2, 5]);
+      expect(
+        (await repo.latestVisible([{ ...ranges[0], untilSeq: 4 }], alice.userId)).get(id)!.seq,
+      ).toBe(2);
+      expect((await repo.countFromOthers(ranges, alice.userId)).get(id)).toBeUndefined();
+      expect(await repo.starred(bob.userId, null, 10)).toEqual([]);
+
+      const purged = await repo.deleteExpired(new Date(), 1);
+      const rest = await repo.deleteExpired(new Date(), 10);
+      expect([...purged, ...rest].sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+        [
+          { id: timed[0].id, conversationId: id, mediaId: null },
+          { id: timed[1].id, conversationId: id, mediaId: timed[1].mediaId },
+        ].sort((a, b) => a.id.localeCompare(b.id)),
+      );
+      expect(purged).toHaveLength(1);
+      expect(await repo.findById(timed[0].id)).toBeNull();
+      expect(await repo.findById(timed[2].id)).not.toBeNull();
+      // Later messages expire in a day: a purge at that time takes the last one too.
+      const later = await repo.deleteExpired(new Date(Date.now() + (DAY_SEC + 60) * 1000), 10);
+      expect(later.map((m) => m.id)).toEqual([timed[2].id]);
+    });
+  });
 }
 
 messageRepositoryContract('postgres', async () => {
@@ -685,6 +884,14 @@ messageRepositoryContract('postgres', async () => {
     newUser: async () => {
       const s = await signIn(t);
       return { userId: s.userId, deviceId: s.deviceId };
+    },
+    expire: async (ids) => {
+      await t.app
+        .get(Db, { strict: false })
+        .query(
+          `UPDATE messages SET expires_at = now() - interval '1 second' WHERE id = ANY($1::uuid[])`,
+          [[...ids]],
+        );
     },
     close: () => t.close(),
   };

@@ -54,6 +54,7 @@ export function userRepositoryContract(
           lastSeenPrivacy: 'everyone',
           readReceipts: true,
           lastSeenAt: null,
+          photoMediaId: null,
           createdAt: expect.any(Date),
         });
         expect(Math.abs(user.createdAt.getTime() - before)).toBeLessThan(60_000);
@@ -169,6 +170,24 @@ export function userRepositoryContract(
         expect(
           await repo.updatePrivacy(uuidv7(), { lastSeen: 'nobody', readReceipts: false }),
         ).toBeNull();
+      });
+    });
+
+    describe('setPhoto', () => {
+      it('sets, replaces and removes the photo, returning the one it replaced', async () => {
+        const user = await newUser('Pic');
+        const [first, second] = [uuidv7(), uuidv7()];
+        expect(await repo.setPhoto(user.id, first)).toEqual({ previous: null });
+        expect((await repo.findById(user.id))!.photoMediaId).toBe(first);
+        expect(await repo.setPhoto(user.id, second)).toEqual({ previous: first });
+        expect((await repo.findManyByIds([user.id]))[0].photoMediaId).toBe(second);
+        expect(await repo.setPhoto(user.id, null)).toEqual({ previous: second });
+        expect(await repo.setPhoto(user.id, null)).toEqual({ previous: null });
+        expect(await repo.findById(user.id)).toEqual({ ...user, photoMediaId: null });
+      });
+
+      it('returns undefined for an unknown user', async () => {
+        expect(await repo.setPhoto(uuidv7(), uuidv7())).toBeUndefined();
       });
     });
 

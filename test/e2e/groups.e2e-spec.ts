@@ -194,6 +194,7 @@ describe('groups (e2e)', () => {
         createdBy: creator.userId,
         memberCount: 3,
         settings: { onlyAdminsCanSend: false, onlyAdminsCanEditInfo: false },
+        iconUrl: null,
         members: [
           { userId: creator.userId, role: 'creator' },
           { userId: a.userId, role: 'member' },

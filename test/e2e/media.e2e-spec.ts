@@ -21,6 +21,8 @@ import { startLocalS3, type LocalS3 } from '../fixtures/s3-server';
 import { collect, connect, nextEvent, request, signIn, type Session } from '../utils/clients';
 import { http } from '../utils/http';
 import { startTestApp, type TestApp } from '../utils/test-app';
+import { uploadMedia as upload } from '../utils/media';
+import { eventually as poll } from '../utils/wait';
 
 type Kind = 'image' | 'video' | 'audio' | 'document';
 
@@ -60,26 +62,6 @@ async function makeFile(kind: Kind): Promise<TestFile> {
   }
 }
 
-/** POST /media as multipart/form-data, the file in field `file`. */
-async function upload(
-  t: TestApp,
-  token: string,
-  data: Buffer,
-  name: string,
-  type = 'application/octet-stream',
-  field = 'file',
-): Promise<{ status: number; body: any }> {
-  const form = new FormData();
-  form.append(field, new Blob([new Uint8Array(data)], { type }), name);
-  const res = await fetch(`${t.api}/media`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
 /** GET (following redirects to the store, without the bearer token, as fetch does). */
 async function download(
   t: TestApp,
@@ -102,18 +84,8 @@ async function download(
   return { status: res.status, headers: res.headers, data, redirected: res.redirected, body };
 }
 
-async function eventually(check: () => void | Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+/** Media processing runs in background jobs: give it time. */
+const eventually = (check: () => void | Promise<void>) => poll(check, 20_000, 50);
 
 const json = async (res: Response): Promise<any> => res.json();
 

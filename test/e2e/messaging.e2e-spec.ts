@@ -1015,6 +1015,7 @@ describe('messaging (e2e)', () => {
         memberCount: 2,
         left: false,
         mutedUntil: null,
+        disappearAfterSec: 0,
         createdAt: expect.any(String),
       });
       expect(Math.abs(Date.parse(list[1].createdAt) - Date.now())).toBeLessThan(60_000);

@@ -15,6 +15,7 @@ import {
 import { http } from '../utils/http';
 import { startServerProcess } from '../utils/processes';
 import { startTestApp, type TestApp } from '../utils/test-app';
+import { eventually } from '../utils/wait';
 
 interface Presence {
   userId: string;
@@ -40,20 +41,6 @@ const ENV = {
 
 const hidden = (userId: string): Presence => ({ userId, online: null, lastSeen: null });
 const errorAck = (code: string) => ({ ok: false, error: expect.objectContaining({ code }) });
-
-/** Polls until the check passes (events that arrive asynchronously, e.g. through Redis). */
-async function eventually(check: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(25);
-    }
-  }
-}
 
 /** Helpers bound to running apps; `at` picks the instance a call goes to. */
 function harness() {

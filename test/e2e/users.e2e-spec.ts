@@ -35,6 +35,7 @@ describe('users, contacts, privacy and blocks (e2e)', () => {
         phone: s.phone,
         displayName: '',
         about: '',
+        photoUrl: null,
         privacy: { lastSeen: 'everyone', readReceipts: true },
         createdAt: expect.any(String),
       });
@@ -131,7 +132,12 @@ describe('users, contacts, privacy and blocks (e2e)', () => {
       await patchMe(bob, { displayName: 'Bob', about: 'Builder' });
       const res = await http(t.api, 'GET', `/users/${bob.userId}`, { token: alice.accessToken });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ id: bob.userId, displayName: 'Bob', about: 'Builder' });
+      expect(res.body).toEqual({
+        id: bob.userId,
+        displayName: 'Bob',
+        about: 'Builder',
+        photoUrl: null,
+      });
     });
 
     it('accepts an upper-case id', async () => {
@@ -294,7 +300,7 @@ describe('users, contacts, privacy and blocks (e2e)', () => {
       const bob = await signIn(t);
       await putPrivacy(bob, { lastSeen: 'nobody', readReceipts: false });
       const res = await http(t.api, 'GET', `/users/${bob.userId}`, { token: alice.accessToken });
-      expect(Object.keys(res.body).sort()).toEqual(['about', 'displayName', 'id']);
+      expect(Object.keys(res.body).sort()).toEqual(['about', 'displayName', 'id', 'photoUrl']);
     });
 
     it('refuses invalid values with VALIDATION_FAILED and changes nothing', async () => {

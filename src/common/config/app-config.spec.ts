@@ -67,6 +67,7 @@ describe('loadConfig', () => {
         retentionDays: 30,
         syncDefaultLimit: 100,
         syncMaxLimit: 500,
+        disappearingPurgeIntervalMs: 60_000,
       });
       expect(config.realtime).toEqual({ maxPayloadBytes: 1024 * 1024 });
       expect(config.shutdownGraceMs).toBe(10000);
@@ -107,6 +108,7 @@ describe('loadConfig', () => {
         MESSAGE_RATE_LIMIT_PER_MINUTE: '0',
         SYNC_DEFAULT_LIMIT: '50',
         SYNC_MAX_LIMIT: '50',
+        DISAPPEARING_PURGE_INTERVAL_MS: '250',
         CORS_ORIGIN: 'https://a.example,https://b.example',
       });
       expect(config.env).toBe('test');
@@ -133,6 +135,7 @@ describe('loadConfig', () => {
         rateLimitPerMinute: 0,
         syncDefaultLimit: 50,
         syncMaxLimit: 50,
+        disappearingPurgeIntervalMs: 250,
       });
       expect(config.runsApi).toBe(true);
       expect(config.runsWorkers).toBe(false);
@@ -200,6 +203,7 @@ describe('loadConfig', () => {
       expectRefused({ MESSAGE_RATE_LIMIT_PER_MINUTE: '-5' }, 'MESSAGE_RATE_LIMIT_PER_MINUTE');
       expectRefused({ SOCKET_MAX_PAYLOAD_BYTES: '65536' }, 'SOCKET_MAX_PAYLOAD_BYTES');
       expectRefused({ SYNC_DEFAULT_LIMIT: '600', SYNC_MAX_LIMIT: '500' }, 'SYNC_DEFAULT_LIMIT');
+      expectRefused({ DISAPPEARING_PURGE_INTERVAL_MS: '99' }, 'DISAPPEARING_PURGE_INTERVAL_MS');
     });
 
     it.each([' ', '1e3', '0x10', '12abc'])(

@@ -79,6 +79,8 @@ export class AppConfig {
     retentionDays: number;
     syncDefaultLimit: number;
     syncMaxLimit: number;
+    /** How often expired disappearing messages (and their media) are deleted. */
+    disappearingPurgeIntervalMs: number;
   };
   readonly realtime: { maxPayloadBytes: number };
   readonly presence: { graceMs: number; ttlMs: number; heartbeatMs: number };
@@ -132,6 +134,7 @@ export class AppConfig {
       retentionDays: e.MESSAGE_RETENTION_DAYS,
       syncDefaultLimit: e.SYNC_DEFAULT_LIMIT,
       syncMaxLimit: e.SYNC_MAX_LIMIT,
+      disappearingPurgeIntervalMs: e.DISAPPEARING_PURGE_INTERVAL_MS,
     };
     this.realtime = { maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES };
     this.presence = {

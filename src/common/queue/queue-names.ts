@@ -8,6 +8,7 @@ export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const JobName = {
   purgeExpiredMessages: 'purge-expired-messages',
+  purgeDisappearedMessages: 'purge-disappeared-messages',
   purgeExpiredAuthData: 'purge-expired-auth-data',
   processMedia: 'process-media',
   purgeExpiredUploads: 'purge-expired-uploads',
@@ -19,6 +20,7 @@ export type JobName = (typeof JobName)[keyof typeof JobName];
 
 export interface JobPayloads {
   'purge-expired-messages': Record<string, never>;
+  'purge-disappeared-messages': Record<string, never>;
   'purge-expired-auth-data': Record<string, never>;
   'process-media': { mediaId: string };
   'purge-expired-uploads': Record<string, never>;
@@ -43,6 +45,7 @@ export interface JobPayloads {
 /** The queue each job runs on: maintenance work never waits behind media work. */
 export const queueOf: Record<JobName, QueueName> = {
   'purge-expired-messages': QueueName.maintenance,
+  'purge-disappeared-messages': QueueName.maintenance,
   'purge-expired-auth-data': QueueName.maintenance,
   'process-media': QueueName.media,
   'purge-expired-uploads': QueueName.maintenance,

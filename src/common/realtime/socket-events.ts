@@ -17,6 +17,20 @@ export interface MessageView {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /** When a disappearing message expires; null unless the conversation's timer was on. */
+  expiresAt: string | null;
+}
+
+/** Messages the user deleted for themself, to hide on each of their devices. */
+export interface MessageHiddenEvent {
+  conversationId: string;
+  messageIds: string[];
+}
+
+/** A star set or removed by the user, for their devices. */
+export interface MessageStarredEvent {
+  messageId: string;
+  starred: boolean;
 }
 
 export interface ReceiptEvent {
@@ -75,6 +89,8 @@ export interface ServerToClientEvents {
   'server:draining': { reconnectInMs: number };
   'conversation:updated': { conversationId: string };
   'media:ready': MediaReadyEvent;
+  'message:hidden': MessageHiddenEvent;
+  'message:starred': MessageStarredEvent;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -7,22 +7,29 @@ import { AudienceCache } from './audience.cache';
 import { ChatController } from './chat.controller';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
+import { DisappearingService } from './disappearing.service';
+import { MessageMarksController } from './message-marks.controller';
+import { MessageMarksService } from './message-marks.service';
 import { MessageWriteBatcher } from './message-write.batcher';
 import { ConversationRepository } from './ports/conversation.repository';
 import { MessageRepository } from './ports/message.repository';
+import { PurgeDisappearedMessagesProcessor } from './processors/purge-disappeared-messages.processor';
 import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messages.processor';
 
 @Module({
   // Chat checks and records media attachments; media reaches back only through the
   // MediaAudience that ChatService registers (no import cycle).
   imports: [UsersModule, MediaModule],
-  controllers: [ChatController],
+  controllers: [ChatController, MessageMarksController],
   providers: [
     ChatService,
     ChatGateway,
     MessageWriteBatcher,
     AudienceCache,
     PurgeExpiredMessagesProcessor,
+    MessageMarksService,
+    DisappearingService,
+    PurgeDisappearedMessagesProcessor,
     { provide: MessageRepository, useClass: MessagePostgresRepository },
     { provide: ConversationRepository, useClass: ConversationPostgresRepository },
   ],

@@ -25,6 +25,7 @@ import {
   type UserMessageType,
 } from './domain/message';
 import { AudienceCache } from './audience.cache';
+import { canRead } from './domain/visibility';
 import { statusFor } from './domain/watermarks';
 import { MessageWriteBatcher } from './message-write.batcher';
 import { ConversationRepository } from './ports/conversation.repository';
@@ -63,6 +64,8 @@ export interface ConversationView {
   left: boolean;
   /** ISO time, "forever", or null when not muted (or the mute is over). */
   mutedUntil: string | null;
+  /** Disappearing messages: 0 (off) or the lifetime of new messages in seconds. */
+  disappearAfterSec: number;
   createdAt: string;
 }
 
@@ -470,6 +473,7 @@ export class ChatService implements OnModuleInit {
         memberCount: s.membership.leftMemberCount ?? s.conversation.memberCount,
         left: s.membership.leftSeq !== null,
         mutedUntil: mutedUntilView(s.membership.mutedUntil),
+        disappearAfterSec: s.conversation.disappearAfterSec,
         createdAt: s.conversation.createdAt.toISOString(),
       };
     });
@@ -483,7 +487,7 @@ export class ChatService implements OnModuleInit {
 
   /**
    * Of these messages, those the user can see: a member when it was sent and not removed
-   * before it, and not withheld from them. Used by media to authorize downloads.
+   * before it, not withheld from them, and not expired. Used by media to authorize downloads.
    */
   async visibleMessageIds(userId: string, messageIds: readonly string[]): Promise<Set<string>> {
     const visible = new Set<string>();
@@ -491,13 +495,7 @@ export class ChatService implements OnModuleInit {
       const message = await this.messages.findById(id);
       if (!message || message.withheldFrom === userId) continue;
       const membership = await this.conversations.findMembership(message.conversationId, userId);
-      if (
-        membership &&
-        message.seq > membership.joinedSeq &&
-        (membership.leftSeq === null || message.seq <= membership.leftSeq)
-      ) {
-        visible.add(id);
-      }
+      if (canRead(userId, message, membership, new Date())) visible.add(id);
     }
     return visible;
   }

@@ -37,7 +37,7 @@ function storeFailingOn(poison: string) {
       if (drafts.some((d) => d.body === poison)) throw new Error('invalid byte sequence');
       return drafts.map((d) => ({
         kind: 'stored',
-        message: { ...d, seq: (seq += 1), editedAt: null, deletedAt: null },
+        message: { ...d, seq: (seq += 1), editedAt: null, deletedAt: null, expiresAt: null },
         duplicate: false,
         membersVersion: 1,
       }));

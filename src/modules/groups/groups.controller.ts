@@ -9,16 +9,21 @@ import {
   Post,
   Put,
   Query,
+  Req,
+  Res,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { CurrentAuth, type AuthContext } from '../../common/auth/auth-context';
 import { UuidParamPipe } from '../../common/validation/uuid-param.pipe';
+import { MediaDelivery } from '../media/media-delivery';
 import {
   AddMembersDto,
   CreateGroupDto,
@@ -34,7 +39,10 @@ import { GroupsService, type GroupView } from './groups.service';
 @ApiBearerAuth()
 @Controller('groups')
 export class GroupsController {
-  constructor(private readonly groups: GroupsService) {}
+  constructor(
+    private readonly groups: GroupsService,
+    private readonly delivery: MediaDelivery,
+  ) {}
 
   @Post()
   @ApiCreatedResponse({ type: GroupResponseDto })
@@ -59,6 +67,21 @@ export class GroupsController {
     @Body() dto: UpdateGroupDto,
   ): Promise<GroupView> {
     return this.groups.update(auth, id, dto);
+  }
+
+  @Get(':id/icon')
+  @ApiOperation({
+    summary: 'Download the group icon',
+    description: 'For members; NOT_FOUND when the group has none.',
+  })
+  @ApiOkResponse({ description: 'The image' })
+  async icon(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', UuidParamPipe) id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.delivery.sendPicture(req, res, await this.groups.iconFor(auth, id));
   }
 
   @Get(':id/members')

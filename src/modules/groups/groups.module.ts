@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MediaModule } from '../media/media.module';
 import { UsersModule } from '../users/users.module';
 import { GroupPostgresRepository } from './adapters/postgres/group.postgres.repository';
 import { GroupsController } from './groups.controller';
@@ -6,7 +7,7 @@ import { GroupsService } from './groups.service';
 import { GroupRepository } from './ports/group.repository';
 
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, MediaModule],
   controllers: [GroupsController],
   providers: [GroupsService, { provide: GroupRepository, useClass: GroupPostgresRepository }],
   exports: [GroupsService],

@@ -5,6 +5,8 @@ import { AppError, ErrorCode } from '../../common/errors';
 import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import { toMessageView } from '../chat/domain/message';
 import type { MemberRole } from '../chat/domain/conversation';
+import type { MediaRecord } from '../media/domain/media';
+import { MediaService } from '../media/media.service';
 import { UsersService } from '../users/users.service';
 import {
   GroupNotFound,
@@ -16,6 +18,7 @@ import {
   MAX_GROUP_MEMBERS,
   type Group,
   type GroupMember,
+  type GroupPatch,
   type GroupSettings,
 } from './domain/group';
 import { GroupRepository, type ChangeResult } from './ports/group.repository';
@@ -27,9 +30,15 @@ export interface GroupView {
   createdBy: string;
   memberCount: number;
   settings: GroupSettings;
+  /** Path of the group icon under the REST base (needs the bearer token), or null. */
+  iconUrl: string | null;
   members: Array<{ userId: string; role: MemberRole }>;
   createdAt: string;
 }
+
+/** Where a group's icon is served; the path changes with the icon, for caches. */
+export const iconUrl = (group: Group): string | null =>
+  group.iconMediaId ? `/api/v1/groups/${group.id}/icon?v=${group.iconMediaId}` : null;
 
 const adminOnly = (what: string) =>
   new AppError(ErrorCode.ADMIN_ONLY, `Only group admins can ${what}`);
@@ -40,6 +49,7 @@ export class GroupsService {
     private readonly groups: GroupRepository,
     private readonly users: UsersService,
     private readonly realtime: RealtimeEmitter,
+    private readonly media: MediaService,
   ) {}
 
   async create(
@@ -85,20 +95,47 @@ export class GroupsService {
     };
   }
 
-  async update(
-    auth: AuthContext,
-    groupId: string,
-    patch: { name?: string; description?: string } & Partial<GroupSettings>,
-  ): Promise<GroupView> {
+  async update(auth: AuthContext, groupId: string, patch: GroupPatch): Promise<GroupView> {
     const role = await this.requireRole(groupId, auth.userId);
     const group = (await this.groups.find(groupId))!;
     const changesSettings =
       patch.onlyAdminsCanSend !== undefined || patch.onlyAdminsCanEditInfo !== undefined;
-    const changesInfo = patch.name !== undefined || patch.description !== undefined;
+    const changesInfo =
+      patch.name !== undefined ||
+      patch.description !== undefined ||
+      patch.iconMediaId !== undefined;
     if (changesSettings && !isAdmin(role)) throw adminOnly('change group settings');
     if (changesInfo && group.settings.onlyAdminsCanEditInfo && !isAdmin(role))
       throw adminOnly('edit group info');
-    return this.publish(await this.run(() => this.groups.update(groupId, auth, patch)));
+    // The icon is a picture of its own, so the upload's fate (a disappearing chat) is not the icon's.
+    const icon =
+      patch.iconMediaId && patch.iconMediaId !== group.iconMediaId
+        ? await this.media.adoptPicture(auth.userId, patch.iconMediaId)
+        : undefined;
+    let result: ChangeResult;
+    try {
+      result = await this.run(() =>
+        this.groups.update(groupId, auth, {
+          ...patch,
+          iconMediaId: icon ?? (patch.iconMediaId === null ? null : undefined),
+        }),
+      );
+    } catch (error) {
+      if (icon) await this.media.releasePicture(icon);
+      throw error;
+    }
+    const replaced = group.iconMediaId;
+    if (replaced && result.group.iconMediaId !== replaced)
+      await this.media.releasePicture(replaced);
+    return this.publish(result);
+  }
+
+  /** The icon to serve to a member: NOT_FOUND when the group has none. */
+  async iconFor(auth: AuthContext, groupId: string): Promise<MediaRecord> {
+    await this.requireRole(groupId, auth.userId);
+    const group = await this.groups.find(groupId);
+    if (!group?.iconMediaId) throw AppError.notFound('Group icon');
+    return this.media.openPicture(group.iconMediaId);
   }
 
   async addMembers(auth: AuthContext, groupId: string, userIds: string[]): Promise<GroupView> {
@@ -204,6 +241,7 @@ export class GroupsService {
       createdBy: group.createdBy,
       memberCount: members.length,
       settings: group.settings,
+      iconUrl: iconUrl(group),
       members: members.map((m) => ({ userId: m.userId, role: m.role })),
       createdAt: group.createdAt.toISOString(),
     };

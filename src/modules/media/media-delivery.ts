@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppConfig } from '../../common/config/app-config';
 import { ErrorCode } from '../../common/errors';
 import { parseRange } from './domain/byte-range';
+import type { MediaRecord } from './domain/media';
 import { MediaStorage } from './ports/media.storage';
 
 export interface Deliverable {
@@ -37,6 +38,19 @@ export class MediaDelivery {
     private readonly storage: MediaStorage,
     private readonly config: AppConfig,
   ) {}
+
+  /** Serves a picture (profile photo, group icon) that the caller was allowed to see. */
+  sendPicture(req: Request, res: Response, picture: MediaRecord): Promise<void> {
+    return this.send(req, res, {
+      key: picture.storageKey,
+      size: picture.size,
+      sha256: picture.sha256,
+      mimeType: picture.mimeType,
+      disposition: 'inline',
+      fileName: null,
+      viewOnce: false,
+    });
+  }
 
   async send(req: Request, res: Response, item: Deliverable): Promise<void> {
     const etag = `"${item.sha256}"`;

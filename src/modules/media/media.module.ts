@@ -52,7 +52,7 @@ import { ProcessMediaProcessor } from './processors/process-media.processor';
         ),
     },
   ],
-  exports: [MediaService, MediaAudienceRegistry, MediaStorage],
+  exports: [MediaService, MediaAudienceRegistry, MediaStorage, MediaDelivery],
 })
 export class MediaModule implements OnModuleInit {
   constructor(

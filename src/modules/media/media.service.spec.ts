@@ -17,6 +17,7 @@ describe('MediaService', () => {
   let dir: string;
   let repo: MemoryMediaRepository;
   let service: MediaService;
+  let storage: MediaLocalStorage;
   /** Which message ids each user can see (what the chat module would answer). */
   let visible: Record<string, string[]>;
   const enqueued: string[] = [];
@@ -32,14 +33,8 @@ describe('MediaService', () => {
     visible = {};
     const audience = new MediaAudienceRegistry();
     const config = loadConfig({ DATA_DIR: dir, MEDIA_UPLOAD_QUOTA_BYTES_PER_HOUR: '1000' });
-    service = new MediaService(
-      repo,
-      new MediaLocalStorage(join(dir, 'media')),
-      audience,
-      jobs,
-      realtime,
-      config,
-    );
+    storage = new MediaLocalStorage(join(dir, 'media'));
+    service = new MediaService(repo, storage, audience, jobs, realtime, config);
     service.registerAudience({
       visibleMessageIds: async (userId, ids) =>
         new Set(ids.filter((id) => visible[userId]?.includes(id))),
@@ -257,5 +252,64 @@ describe('MediaService', () => {
     await repo.insert(record({ id: 'done', createdAt: new Date(Date.now() - HOUR) }));
     expect(await service.requeueStuck(15 * 60_000)).toBe(1);
     expect(enqueued).toEqual(['old']);
+  });
+
+  describe('messages deleted for good, and pictures', () => {
+    const put = (key: string) => storage.put(key, Buffer.from(key), 'application/octet-stream');
+    const share = (mediaId: string, messageId: string) =>
+      repo.addShare({
+        mediaId,
+        messageId,
+        conversationId: 'c1',
+        senderId: 'alice',
+        viewOnce: false,
+      });
+
+    it('deletes a media and its bytes once no remaining message shares it', async () => {
+      const m = record({ id: 'gone', storageKey: 'blobs/gone', thumbnail: null });
+      await repo.insert(m);
+      await put(m.storageKey);
+      await share(m.id, 'msg-1');
+      await share(m.id, 'msg-2');
+
+      expect(await service.releaseMessages(['msg-1'])).toBe(0);
+      expect(await repo.findById(m.id)).not.toBeNull();
+      expect(await storage.stat(m.storageKey)).not.toBeNull();
+
+      expect(await service.releaseMessages(['msg-2'])).toBe(1);
+      expect(await repo.findById(m.id)).toBeNull();
+      expect(await storage.stat(m.storageKey)).toBeNull();
+      expect(await code(service.describe('alice', m.id))).toBe('NOT_FOUND');
+    });
+
+    it('keeps the bytes another record uses, and a picture made of the upload', async () => {
+      const m = record({ id: 'sent', storageKey: 'blobs/shared' });
+      await repo.insert(m);
+      await put(m.storageKey);
+      await put(m.thumbnail!.key);
+      await share(m.id, 'msg-3');
+      const picture = await service.adoptPicture('alice', m.id);
+
+      expect(await service.releaseMessages(['msg-3'])).toBe(1);
+      expect(await repo.findById(m.id)).toBeNull();
+      expect((await service.openPicture(picture)).storageKey).toBe('blobs/shared');
+      expect(await storage.stat('blobs/shared')).not.toBeNull();
+      expect(await storage.stat(m.thumbnail!.key)).not.toBeNull();
+
+      await service.releasePicture(picture);
+      expect(await code(service.openPicture(picture))).toBe('NOT_FOUND');
+      expect(await storage.stat('blobs/shared')).toBeNull();
+      expect(await storage.stat(m.thumbnail!.key)).toBeNull();
+    });
+
+    it('makes pictures only of images the user uploaded, and changes nothing otherwise', async () => {
+      await repo.insert(record({ id: 'img' }));
+      await repo.insert(record({ id: 'doc', kind: 'document', mimeType: 'application/pdf' }));
+      const before = repo.media.size;
+      expect(await code(service.adoptPicture('bob', 'img'))).toBe('VALIDATION_FAILED');
+      expect(await code(service.adoptPicture('alice', 'doc'))).toBe('VALIDATION_FAILED');
+      expect(await code(service.adoptPicture('alice', 'missing'))).toBe('VALIDATION_FAILED');
+      expect(repo.media.size).toBe(before);
+    });
   });
 });

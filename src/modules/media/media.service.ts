@@ -298,6 +298,62 @@ export class MediaService implements OnModuleInit {
     return media;
   }
 
+  // --- pictures (profile photos, group icons) ----------------------------------------
+
+  /**
+   * Makes a picture of an image the user uploaded: a record of its own over the same
+   * stored bytes, so that whatever happens to the messages that shared the upload (a
+   * disappearing chat's purge) the picture stays. VALIDATION_FAILED unless it is an image
+   * this user uploaded. Returns the picture's media id.
+   */
+  async adoptPicture(userId: string, mediaId: string): Promise<string> {
+    const media = await this.repo.findById(mediaId);
+    if (!media || media.uploaderId !== userId || media.kind !== 'image') {
+      throw AppError.validation('mediaId must be an image you uploaded');
+    }
+    const picture: MediaRecord = { ...media, id: uuidv7(), createdAt: new Date() };
+    await this.repo.insert(picture);
+    // The copy of an image still processing gets its own thumbnail from the job.
+    if (picture.status === 'processing') await this.enqueueProcessing(picture.id);
+    return picture.id;
+  }
+
+  /** The record of a picture, to serve; whoever calls has decided that the caller may see it. */
+  async openPicture(pictureId: string): Promise<MediaRecord> {
+    const media = await this.repo.findById(pictureId);
+    if (!media) throw AppError.notFound('Picture');
+    return media;
+  }
+
+  /** A picture was replaced or removed: its record goes, and its bytes if nothing else uses them. */
+  async releasePicture(pictureId: string): Promise<void> {
+    await this.removeObjectsOf(await this.repo.deleteUnshared([pictureId]));
+  }
+
+  // --- messages carrying media ------------------------------------------------------
+
+  /**
+   * These messages were deleted for good (disappearing messages): their shares go, and each
+   * media no other message shares is deleted with its bytes (unless another record, such as
+   * a later upload of the same file or a picture, uses them). Nobody can download it then.
+   */
+  async releaseMessages(messageIds: readonly string[]): Promise<number> {
+    const mediaIds = await this.repo.removeSharesOf(messageIds);
+    const deleted = await this.repo.deleteUnshared(mediaIds);
+    await this.removeObjectsOf(deleted);
+    return deleted.length;
+  }
+
+  private async removeObjectsOf(deleted: readonly MediaRecord[]): Promise<void> {
+    const keys = new Set<string>();
+    for (const media of deleted) {
+      keys.add(media.storageKey);
+      if (media.thumbnail) keys.add(media.thumbnail.key);
+    }
+    const inUse = await this.repo.keysInUse([...keys]);
+    for (const key of keys) if (!inUse.has(key)) await this.storage.delete(key);
+  }
+
   // --- messages carrying media ------------------------------------------------------
 
   /**

@@ -20,6 +20,7 @@ const user = (id: string, overrides: Partial<User> = {}): User => ({
   lastSeenPrivacy: 'everyone',
   readReceipts: true,
   lastSeenAt: null,
+  photoMediaId: null,
   createdAt: new Date(0),
   ...overrides,
 });

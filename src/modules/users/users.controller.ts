@@ -1,13 +1,34 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { CurrentAuth, type AuthContext } from '../../common/auth/auth-context';
 import { UuidParamPipe } from '../../common/validation/uuid-param.pipe';
+import { MediaDelivery } from '../media/media-delivery';
 import {
   ContactResponseDto,
   OwnProfileResponseDto,
   PrivacyResponseDto,
   ProfileResponseDto,
   ReplaceContactsDto,
+  SetPhotoDto,
   UpdatePrivacyDto,
   UpdateProfileDto,
 } from './dto/users.dto';
@@ -18,7 +39,10 @@ import type { RegisteredContact } from './ports/user.repository';
 @ApiBearerAuth()
 @Controller()
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly delivery: MediaDelivery,
+  ) {}
 
   @Get('users/me')
   @ApiOkResponse({ type: OwnProfileResponseDto })
@@ -33,6 +57,20 @@ export class UsersController {
     @Body() dto: UpdateProfileDto,
   ): Promise<OwnProfile> {
     return toOwnProfile(await this.users.updateProfile(auth.userId, dto));
+  }
+
+  @Put('users/me/photo')
+  @ApiOperation({ summary: 'Make an image you uploaded your profile photo' })
+  @ApiOkResponse({ type: OwnProfileResponseDto })
+  async setPhoto(@CurrentAuth() auth: AuthContext, @Body() dto: SetPhotoDto): Promise<OwnProfile> {
+    return toOwnProfile(await this.users.setPhoto(auth.userId, dto.mediaId));
+  }
+
+  @Delete('users/me/photo')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'No profile photo any more (none: no change)' })
+  async removePhoto(@CurrentAuth() auth: AuthContext): Promise<void> {
+    await this.users.removePhoto(auth.userId);
   }
 
   @Put('users/me/privacy')
@@ -53,9 +91,26 @@ export class UsersController {
 
   @Get('users/:id')
   @ApiOkResponse({ type: ProfileResponseDto })
-  async get(@Param('id', UuidParamPipe) id: string): Promise<PublicProfile> {
-    const user = await this.users.get(id);
-    return { id: user.id, displayName: user.displayName, about: user.about };
+  get(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', UuidParamPipe) id: string,
+  ): Promise<PublicProfile> {
+    return this.users.profileFor(auth.userId, id);
+  }
+
+  @Get('users/:id/photo')
+  @ApiOperation({
+    summary: 'Download a profile photo',
+    description: 'NOT_FOUND when the user has none, or has blocked you.',
+  })
+  @ApiOkResponse({ description: 'The image' })
+  async photo(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', UuidParamPipe) id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.delivery.sendPicture(req, res, await this.users.photoFor(auth.userId, id));
   }
 
   @Post('users/:id/block')

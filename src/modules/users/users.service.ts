@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { uuidv7 } from 'uuidv7';
 import { AppError } from '../../common/errors';
 import { DomainEvents } from '../../common/events/domain-events';
+import { MediaService } from '../media/media.service';
+import type { MediaRecord } from '../media/domain/media';
 import { BlockCache } from './block-cache';
 import type { User } from './domain/user';
 import {
@@ -15,7 +17,13 @@ export interface PublicProfile {
   id: string;
   displayName: string;
   about: string;
+  /** Path of the profile photo under the REST base (needs the bearer token), or null. */
+  photoUrl: string | null;
 }
+
+/** Where a user's profile photo is served; the path changes with the photo, for caches. */
+export const photoUrl = (user: User): string | null =>
+  user.photoMediaId ? `/api/v1/users/${user.id}/photo?v=${user.photoMediaId}` : null;
 
 export interface OwnProfile extends PublicProfile {
   phone: string;
@@ -29,6 +37,7 @@ export function toOwnProfile(user: User): OwnProfile {
     phone: user.phone,
     displayName: user.displayName,
     about: user.about,
+    photoUrl: photoUrl(user),
     privacy: { lastSeen: user.lastSeenPrivacy, readReceipts: user.readReceipts },
     createdAt: user.createdAt.toISOString(),
   };
@@ -40,6 +49,7 @@ export class UsersService {
     private readonly users: UserRepository,
     private readonly events: DomainEvents,
     private readonly blocks: BlockCache,
+    private readonly media: MediaService,
   ) {}
 
   findOrCreateByPhone(phone: string): Promise<{ user: User; created: boolean }> {
@@ -75,6 +85,50 @@ export class UsersService {
       lastSeen: user.lastSeenPrivacy,
     });
     return user;
+  }
+
+  /** A user's profile as the viewer sees it: no photo from someone who blocked the viewer. */
+  async profileFor(viewerId: string, id: string): Promise<PublicProfile> {
+    const user = await this.get(id);
+    const hidden = id !== viewerId && (await this.isBlocked(id, viewerId));
+    return {
+      id: user.id,
+      displayName: user.displayName,
+      about: user.about,
+      photoUrl: hidden ? null : photoUrl(user),
+    };
+  }
+
+  /** Makes an image the user uploaded their profile photo (VALIDATION_FAILED otherwise). */
+  async setPhoto(id: string, mediaId: string): Promise<User> {
+    const pictureId = await this.media.adoptPicture(id, mediaId);
+    await this.replacePhoto(id, pictureId);
+    return this.get(id);
+  }
+
+  async removePhoto(id: string): Promise<void> {
+    await this.replacePhoto(id, null);
+  }
+
+  private async replacePhoto(id: string, pictureId: string | null): Promise<void> {
+    const replaced = await this.users.setPhoto(id, pictureId);
+    if (!replaced) {
+      if (pictureId) await this.media.releasePicture(pictureId);
+      throw AppError.notFound('User');
+    }
+    if (replaced.previous) await this.media.releasePicture(replaced.previous);
+  }
+
+  /**
+   * The photo to serve to the viewer: NOT_FOUND when there is none, or when its owner
+   * blocked the viewer (who cannot tell the two apart).
+   */
+  async photoFor(viewerId: string, id: string): Promise<MediaRecord> {
+    const user = await this.users.findById(id);
+    if (!user?.photoMediaId || (id !== viewerId && (await this.isBlocked(id, viewerId)))) {
+      throw AppError.notFound('Photo');
+    }
+    return this.media.openPicture(user.photoMediaId);
   }
 
   setLastSeen(id: string, at: Date): Promise<void> {

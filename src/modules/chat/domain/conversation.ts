@@ -10,6 +10,8 @@ export interface Conversation {
   createdBy: string;
   onlyAdminsCanSend: boolean;
   onlyAdminsCanEditInfo: boolean;
+  /** Disappearing messages: 0 (off) or the lifetime of later messages in seconds. */
+  disappearAfterSec: number;
   memberCount: number;
   lastSeq: number;
   lastMessageAt: Date | null;
@@ -77,4 +79,15 @@ export interface MemberReceipt {
   readReceipts: boolean;
   deliveredAt: Date | null;
   readAt: Date | null;
+}
+
+/** The lifetimes a conversation's disappearing messages may have (0 turns them off). */
+export const DISAPPEAR_AFTER_SEC_VALUES = [0, 86_400, 604_800, 7_776_000] as const;
+export type DisappearAfterSec = (typeof DISAPPEAR_AFTER_SEC_VALUES)[number];
+
+/** The JSON body of the system message that records a change of the timer. */
+export interface DisappearingChangedEvent {
+  event: 'disappearing_changed';
+  actorId: string;
+  disappearAfterSec: number;
 }

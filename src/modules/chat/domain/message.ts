@@ -32,10 +32,28 @@ export interface StoredMessage {
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
+  /** Set when the conversation had disappearing messages on at send time. */
+  expiresAt: Date | null;
 }
 
-/** What a send asks to store: the service chooses the id, the store assigns the seq. */
-export type MessageDraft = Omit<StoredMessage, 'seq' | 'editedAt' | 'deletedAt'>;
+/**
+ * What a send asks to store: the service chooses the id, the store assigns the seq and
+ * the expiry (from the conversation's timer, read in the transaction that assigns the seq).
+ */
+export type MessageDraft = Omit<StoredMessage, 'seq' | 'editedAt' | 'deletedAt' | 'expiresAt'>;
+
+/** A message the purge removed, with what it pointed at that may need removing too. */
+export interface PurgedMessage {
+  id: string;
+  conversationId: string;
+  mediaId: string | null;
+}
+
+/** A message in a user's starred list. */
+export interface StarredMessage {
+  message: StoredMessage;
+  starredAt: Date;
+}
 
 /** Why the store refused a draft; checked in the same transaction that assigns the seq. */
 export type AppendRejection = 'conversation_not_found' | 'not_a_member' | 'admin_only';
@@ -50,6 +68,38 @@ export type AppendResult =
       membersVersion: number;
     }
   | { kind: 'rejected'; reason: AppendRejection };
+
+/**
+ * A system message (a record of what changed in the conversation, its JSON event as the
+ * body), sent from the actor's device. It never expires: it is the conversation's history.
+ */
+export function systemMessage(input: {
+  id: string;
+  conversationId: string;
+  seq: number;
+  actor: { userId: string; deviceId: string };
+  event: object;
+  createdAt: Date;
+}): StoredMessage {
+  return {
+    id: input.id,
+    conversationId: input.conversationId,
+    seq: input.seq,
+    senderId: input.actor.userId,
+    senderDeviceId: input.actor.deviceId,
+    clientMsgId: `system:${input.id}`,
+    type: 'system',
+    body: JSON.stringify(input.event),
+    mediaId: null,
+    viewOnce: false,
+    replyToId: null,
+    withheldFrom: null,
+    createdAt: input.createdAt,
+    editedAt: null,
+    deletedAt: null,
+    expiresAt: null,
+  };
+}
 
 export function toMessageView(m: StoredMessage): MessageView {
   return {
@@ -67,5 +117,6 @@ export function toMessageView(m: StoredMessage): MessageView {
     createdAt: m.createdAt.toISOString(),
     editedAt: m.editedAt ? m.editedAt.toISOString() : null,
     deletedAt: m.deletedAt ? m.deletedAt.toISOString() : null,
+    expiresAt: m.expiresAt ? m.expiresAt.toISOString() : null,
   };
 }

@@ -162,6 +162,12 @@ export class MessageResponseDto {
   @ApiProperty() createdAt!: string;
   @ApiProperty({ nullable: true, type: String }) editedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) deletedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'When a disappearing message expires; null unless the timer was on',
+  })
+  expiresAt!: string | null;
 }
 
 export class MessagePageDto {
@@ -207,5 +213,10 @@ export class ConversationResponseDto {
     description: 'When the mute ends: an ISO time, "forever", or null when not muted',
   })
   mutedUntil!: string | null;
+  @ApiProperty({
+    enum: [0, 86400, 604800, 7776000],
+    description: 'Disappearing messages: 0 (off) or the lifetime of new messages in seconds',
+  })
+  disappearAfterSec!: number;
   @ApiProperty() createdAt!: string;
 }

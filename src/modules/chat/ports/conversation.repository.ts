@@ -1,3 +1,4 @@
+import type { StoredMessage } from '../domain/message';
 import type {
   Conversation,
   ConversationSummary,
@@ -16,6 +17,11 @@ export interface Audience {
   /** Active members, with the seq after which each may see messages. */
   members: Array<{ userId: string; joinedSeq: number }>;
 }
+
+/** The outcome of a change of a conversation's disappearing-messages timer. */
+export type DisappearingChange =
+  | { kind: 'changed'; conversation: Conversation; message: StoredMessage | null }
+  | { kind: 'rejected'; reason: 'conversation_not_found' | 'not_a_member' | 'admin_only' };
 
 /** Conversations, memberships, watermarks and per-device delivery positions. */
 export abstract class ConversationRepository {
@@ -79,6 +85,17 @@ export abstract class ConversationRepository {
   abstract setReadReceipts(userId: string, enabled: boolean): Promise<void>;
   abstract readReceiptsOf(userIds: readonly string[]): Promise<Map<string, boolean>>;
   abstract deleteWatermarkTimesBefore(before: Date): Promise<number>;
+  /**
+   * Sets the disappearing-messages timer, with the conversation row locked: only an active
+   * member may, and in a group whose info only admins may edit, only an admin. A new value
+   * appends a `system` message (a DisappearingChangedEvent, from the actor's device) in the
+   * same transaction; the value it had already changes nothing (message null).
+   */
+  abstract setDisappearing(
+    conversationId: string,
+    actor: { userId: string; deviceId: string },
+    disappearAfterSec: number,
+  ): Promise<DisappearingChange>;
   /** Which of `otherIds` are active members of at least one conversation `userId` is active in. */
   abstract sharedWith(userId: string, otherIds: readonly string[]): Promise<Set<string>>;
 }

@@ -1,5 +1,11 @@
 import type { PendingRange } from '../domain/conversation';
-import type { AppendResult, MessageDraft, StoredMessage } from '../domain/message';
+import type {
+  AppendResult,
+  MessageDraft,
+  PurgedMessage,
+  StarredMessage,
+  StoredMessage,
+} from '../domain/message';
 
 export interface HistoryQuery {
   conversationId: string;
@@ -12,6 +18,12 @@ export interface HistoryQuery {
   viewerId: string;
 }
 
+/** Where a page of the starred list continues: after this (starredAt, messageId). */
+export interface StarredCursor {
+  starredAt: Date;
+  messageId: string;
+}
+
 export interface PendingQuery {
   limit: number;
   /** Messages this device sent itself are never offered back to it. */
@@ -22,6 +34,10 @@ export interface PendingQuery {
 /**
  * Where messages live: one stored copy each, whatever the audience. Free of SQL so that
  * another store (Cassandra/ScyllaDB) can stand behind it.
+ *
+ * Every read for a viewer (history, pending, latestVisible, countFromOthers, starred)
+ * leaves out messages whose `expiresAt` has passed (the purge job may not have run yet)
+ * and messages the viewer hid for themself.
  */
 export abstract class MessageRepository {
   /**
@@ -30,7 +46,8 @@ export abstract class MessageRepository {
    * same call, yields the original with `duplicate: true`. In the same transaction, a
    * draft is refused if its conversation does not exist, its sender is not an active
    * member, or the group lets only admins send and the sender is not one; a refused
-   * draft takes no seq. Results follow draft order.
+   * draft takes no seq. A stored draft gets `expiresAt` = its `createdAt` plus the
+   * conversation's disappearing timer when the timer is on. Results follow draft order.
    */
   abstract append(drafts: readonly MessageDraft[]): Promise<AppendResult[]>;
   abstract findById(id: string): Promise<StoredMessage | null>;
@@ -64,4 +81,23 @@ export abstract class MessageRepository {
   ): Promise<string[]>;
   /** Deletes up to `batchSize` messages created before `before`; returns how many. */
   abstract deleteCreatedBefore(before: Date, batchSize: number): Promise<number>;
+  /** Deletes up to `batchSize` messages whose expiry is at or before `now`; returns them. */
+  abstract deleteExpired(now: Date, batchSize: number): Promise<PurgedMessage[]>;
+
+  /** Hides messages of one conversation from one user's reads ("delete for me"); idempotent. */
+  abstract hide(
+    userId: string,
+    conversationId: string,
+    messageIds: readonly string[],
+  ): Promise<void>;
+  /** Stars a message for a user; starring it again keeps the first time. */
+  abstract star(userId: string, messageId: string, at: Date): Promise<void>;
+  /** Removes a star; removing a missing one is a no-op. */
+  abstract unstar(userId: string, messageId: string): Promise<void>;
+  /** The user's starred messages, newest star first, after the cursor; at most `limit`. */
+  abstract starred(
+    userId: string,
+    after: StarredCursor | null,
+    limit: number,
+  ): Promise<StarredMessage[]>;
 }

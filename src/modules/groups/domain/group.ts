@@ -20,8 +20,17 @@ export interface Group {
   createdBy: string;
   memberCount: number;
   settings: GroupSettings;
+  /** The media id of the group icon (a picture of an uploaded image), if any. */
+  iconMediaId: string | null;
   createdAt: Date;
 }
+
+/** What a group edit may change: its info, its icon (a picture id or null) and settings. */
+export type GroupPatch = {
+  name?: string;
+  description?: string;
+  iconMediaId?: string | null;
+} & Partial<GroupSettings>;
 
 export const isAdmin = (role: MemberRole | undefined): boolean =>
   role === 'creator' || role === 'admin';
@@ -36,4 +45,5 @@ export type GroupEvent =
   | { event: 'admin_assigned'; actorId: null; userIds: string[]; reason: 'last_admin_left' }
   | { event: 'group_renamed'; actorId: string; userIds: []; name: string }
   | { event: 'description_changed'; actorId: string; userIds: []; description: string }
+  | { event: 'icon_changed'; actorId: string; userIds: []; hasIcon: boolean }
   | { event: 'settings_changed'; actorId: string; userIds: []; settings: Partial<GroupSettings> };

@@ -13,6 +13,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
 } from 'class-validator';
 import { LowercaseId } from '../../../common/validation/lowercase-id';
 
@@ -51,6 +52,16 @@ export class UpdateGroupDto {
   @IsString()
   @MaxLength(2048)
   description?: string;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'An image you uploaded becomes the group icon; null removes it',
+  })
+  @ValidateIf((o: UpdateGroupDto) => o.iconMediaId !== null)
+  @IsOptional()
+  @IsUUID('all', { message: 'iconMediaId must be the id of an image you uploaded, or null' })
+  iconMediaId?: string | null;
 
   @ApiPropertyOptional()
   @IsOptional()
@@ -111,6 +122,12 @@ export class GroupResponseDto {
   @ApiProperty() createdBy!: string;
   @ApiProperty() memberCount!: number;
   @ApiProperty({ type: GroupSettingsDto }) settings!: GroupSettingsDto;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Path of the group icon (bearer token needed); null when none',
+  })
+  iconUrl!: string | null;
   @ApiProperty({ type: [GroupMemberDto] }) members!: GroupMemberDto[];
   @ApiProperty() createdAt!: string;
 }

@@ -1,6 +1,6 @@
 import type { StoredMessage } from '../../chat/domain/message';
 import type { MemberRole } from '../../chat/domain/conversation';
-import type { Group, GroupEvent, GroupMember, GroupSettings } from '../domain/group';
+import type { Group, GroupEvent, GroupMember, GroupPatch } from '../domain/group';
 
 /** Who made a change, for the system messages it appends. */
 export interface Actor {
@@ -55,11 +55,8 @@ export abstract class GroupRepository {
     userId: string,
     role: 'admin' | 'member',
   ): Promise<ChangeResult>;
-  abstract update(
-    groupId: string,
-    actor: Actor,
-    patch: { name?: string; description?: string } & Partial<GroupSettings>,
-  ): Promise<ChangeResult>;
+  /** Changes what the patch names and differs, with one system event per kind of change. */
+  abstract update(groupId: string, actor: Actor, patch: GroupPatch): Promise<ChangeResult>;
 }
 
 export type { GroupEvent };

@@ -40,6 +40,15 @@ export abstract class MediaRepository {
   /** Records a share; recording the same (media, message) twice is a no-op. */
   abstract addShare(share: MediaShare): Promise<void>;
   abstract sharesOf(mediaId: string): Promise<MediaShare[]>;
+  /** Drops the shares of these messages (they were deleted); returns the media they named. */
+  abstract removeSharesOf(messageIds: readonly string[]): Promise<string[]>;
+  /**
+   * Deletes those of the media that no message shares any more, with their view records;
+   * returns the deleted records (their stored objects may go next).
+   */
+  abstract deleteUnshared(mediaIds: readonly string[]): Promise<MediaRecord[]>;
+  /** Of these storage keys, those another media record still uses (as original or thumbnail). */
+  abstract keysInUse(keys: readonly string[]): Promise<Set<string>>;
   /** Records that the user opened the media; false when they had opened it before. */
   abstract recordView(mediaId: string, userId: string): Promise<boolean>;
   abstract hasViewed(mediaId: string, userId: string): Promise<boolean>;

@@ -8,6 +8,8 @@ export interface User {
   lastSeenPrivacy: LastSeenPrivacy;
   readReceipts: boolean;
   lastSeenAt: Date | null;
+  /** The media id of the profile photo (a picture of an uploaded image), if any. */
+  photoMediaId: string | null;
   createdAt: Date;
 }
 

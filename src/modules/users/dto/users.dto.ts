@@ -6,6 +6,7 @@ import {
   IsIn,
   IsOptional,
   IsString,
+  IsUUID,
   Matches,
   MaxLength,
 } from 'class-validator';
@@ -47,6 +48,18 @@ export class ProfileResponseDto {
   @ApiProperty() id!: string;
   @ApiProperty() displayName!: string;
   @ApiProperty() about!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Path of the profile photo (bearer token needed); null when none or hidden',
+  })
+  photoUrl!: string | null;
+}
+
+export class SetPhotoDto {
+  @ApiProperty({ description: 'An image you uploaded' })
+  @IsUUID('all', { message: 'mediaId must be the id of an image you uploaded' })
+  mediaId!: string;
 }
 
 export class PrivacyResponseDto {

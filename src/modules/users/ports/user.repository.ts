@@ -28,6 +28,14 @@ export abstract class UserRepository {
   abstract updateProfile(id: string, patch: ProfilePatch): Promise<User | null>;
   abstract updatePrivacy(id: string, privacy: PrivacySettings): Promise<User | null>;
   abstract setLastSeen(id: string, at: Date): Promise<void>;
+  /**
+   * Sets (or with null, removes) the profile photo; returns the photo it replaced, or
+   * undefined for an unknown user.
+   */
+  abstract setPhoto(
+    id: string,
+    photoMediaId: string | null,
+  ): Promise<{ previous: string | null } | undefined>;
   /** Replaces the owner's address book and returns the registered users among it. */
   abstract replaceContacts(
     ownerId: string,

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { uuidv7 } from 'uuidv7';
 import { Db } from '../../../../common/database/db';
+import { systemMessage } from '../../domain/message';
 import type {
   Conversation,
+  DisappearingChangedEvent,
   ConversationSummary,
   ConversationType,
   MemberReceipt,
@@ -13,7 +16,11 @@ import type {
   WatermarkAdvance,
 } from '../../domain/conversation';
 import { applyAck } from '../../domain/watermarks';
-import { ConversationRepository, type Audience } from '../../ports/conversation.repository';
+import {
+  ConversationRepository,
+  type Audience,
+  type DisappearingChange,
+} from '../../ports/conversation.repository';
 
 interface ConversationRow {
   id: string;
@@ -23,6 +30,7 @@ interface ConversationRow {
   created_by: string;
   only_admins_can_send: boolean;
   only_admins_can_edit_info: boolean;
+  disappear_after_sec: number;
   member_count: number;
   last_seq: number;
   last_message_at: Date | null;
@@ -44,7 +52,7 @@ interface MemberRow {
 }
 
 const conversationCols = `c.id, c.type, c.name, c.description, c.created_by, c.only_admins_can_send,
-  c.only_admins_can_edit_info, c.member_count, c.last_seq, c.last_message_at, c.created_at`;
+  c.only_admins_can_edit_info, c.disappear_after_sec, c.member_count, c.last_seq, c.last_message_at, c.created_at`;
 const memberCols = `m.conversation_id, m.user_id, m.role, m.joined_at, m.joined_seq, m.left_seq,
   m.left_name, m.left_member_count, m.delivered_seq, m.read_seq, m.muted_until`;
 
@@ -57,6 +65,7 @@ export function toConversation(r: ConversationRow): Conversation {
     createdBy: r.created_by,
     onlyAdminsCanSend: r.only_admins_can_send,
     onlyAdminsCanEditInfo: r.only_admins_can_edit_info,
+    disappearAfterSec: r.disappear_after_sec,
     memberCount: r.member_count,
     lastSeq: r.last_seq,
     lastMessageAt: r.last_message_at,
@@ -458,5 +467,64 @@ export class ConversationPostgresRepository extends ConversationRepository {
       [userId, otherIds],
     );
     return new Set(rows.map((r) => r.user_id));
+  }
+
+  async setDisappearing(
+    conversationId: string,
+    actor: { userId: string; deviceId: string },
+    disappearAfterSec: number,
+  ): Promise<DisappearingChange> {
+    return this.db.transaction(async (tx): Promise<DisappearingChange> => {
+      const [row] = await tx.query<ConversationRow & { role: MemberRole | null }>(
+        `SELECT ${conversationCols}, m.role FROM conversations c
+           LEFT JOIN conversation_members m
+             ON m.conversation_id = c.id AND m.user_id = $2 AND m.left_seq IS NULL
+          WHERE c.id = $1
+          FOR UPDATE OF c`,
+        [conversationId, actor.userId],
+      );
+      if (!row) return { kind: 'rejected', reason: 'conversation_not_found' };
+      if (!row.role) return { kind: 'rejected', reason: 'not_a_member' };
+      if (row.type === 'group' && row.only_admins_can_edit_info && row.role === 'member') {
+        return { kind: 'rejected', reason: 'admin_only' };
+      }
+      if (row.disappear_after_sec === disappearAfterSec) {
+        return { kind: 'changed', conversation: toConversation(row), message: null };
+      }
+      const now = new Date();
+      const [updated] = await tx.query<ConversationRow>(
+        `UPDATE conversations c SET disappear_after_sec = $2, last_seq = c.last_seq + 1, last_message_at = $3
+          WHERE c.id = $1 RETURNING ${conversationCols}`,
+        [conversationId, disappearAfterSec, now],
+      );
+      const event: DisappearingChangedEvent = {
+        event: 'disappearing_changed',
+        actorId: actor.userId,
+        disappearAfterSec,
+      };
+      const message = systemMessage({
+        id: uuidv7(),
+        conversationId,
+        seq: updated.last_seq,
+        actor,
+        event,
+        createdAt: now,
+      });
+      await tx.query(
+        `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type, body, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'system', $7, $8)`,
+        [
+          message.id,
+          conversationId,
+          message.seq,
+          actor.userId,
+          actor.deviceId,
+          message.clientMsgId,
+          message.body,
+          now,
+        ],
+      );
+      return { kind: 'changed', conversation: toConversation(updated), message };
+    });
   }
 }

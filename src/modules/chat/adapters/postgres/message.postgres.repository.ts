@@ -6,12 +6,15 @@ import type {
   AppendResult,
   MessageDraft,
   MessageType,
+  PurgedMessage,
+  StarredMessage,
   StoredMessage,
 } from '../../domain/message';
 import {
   MessageRepository,
   type HistoryQuery,
   type PendingQuery,
+  type StarredCursor,
 } from '../../ports/message.repository';
 
 interface MessageRow {
@@ -30,10 +33,20 @@ interface MessageRow {
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
+  expires_at: Date | null;
 }
 
 const cols = `m.id, m.conversation_id, m.seq, m.sender_id, m.sender_device_id, m.client_msg_id, m.type,
-  m.body, m.media_id, m.view_once, m.reply_to_id, m.withheld_from, m.created_at, m.edited_at, m.deleted_at`;
+  m.body, m.media_id, m.view_once, m.reply_to_id, m.withheld_from, m.created_at, m.edited_at, m.deleted_at,
+  m.expires_at`;
+
+/**
+ * What a viewer never reads: an expired message (before the purge job removes it) and one
+ * they deleted for themself. `alias` is the messages row, `$viewer` the viewer's parameter.
+ */
+const readableBy = (alias: string, viewer: string) =>
+  `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now())
+   AND NOT EXISTS (SELECT 1 FROM message_hidden h WHERE h.user_id = ${viewer} AND h.message_id = ${alias}.id)`;
 
 function toMessage(r: MessageRow): StoredMessage {
   return {
@@ -52,6 +65,7 @@ function toMessage(r: MessageRow): StoredMessage {
     createdAt: r.created_at,
     editedAt: r.edited_at,
     deletedAt: r.deleted_at,
+    expiresAt: r.expires_at,
   };
 }
 
@@ -110,7 +124,10 @@ export class MessagePostgresRepository extends MessageRepository {
       candidates.push(d);
     }
 
-    const conversations = new Map<string, { onlyAdminsCanSend: boolean; membersVersion: number }>();
+    const conversations = new Map<
+      string,
+      { onlyAdminsCanSend: boolean; membersVersion: number; disappearAfterSec: number }
+    >();
     const rejected = new Map<string, AppendRejection>();
     const created = new Map<string, StoredMessage>();
     const conversationIds = [...new Set([...drafts.map((d) => d.conversationId)])].sort();
@@ -121,10 +138,11 @@ export class MessagePostgresRepository extends MessageRepository {
       type: string;
       only_admins_can_send: boolean;
       members_version: number;
+      disappear_after_sec: number;
       user_id: string | null;
       role: string | null;
     }>(
-      `SELECT c.id, c.type, c.only_admins_can_send, c.members_version, m.user_id, m.role
+      `SELECT c.id, c.type, c.only_admins_can_send, c.members_version, c.disappear_after_sec, m.user_id, m.role
          FROM conversations c
          LEFT JOIN conversation_members m
            ON m.conversation_id = c.id AND m.user_id = ANY($2::uuid[]) AND m.left_seq IS NULL
@@ -138,6 +156,7 @@ export class MessagePostgresRepository extends MessageRepository {
       conversations.set(c.id, {
         onlyAdminsCanSend: c.type === 'group' && c.only_admins_can_send,
         membersVersion: c.members_version,
+        disappearAfterSec: c.disappear_after_sec,
       });
       if (c.user_id && c.role) roles.set(`${c.id}:${c.user_id}`, c.role);
     }
@@ -175,12 +194,16 @@ export class MessagePostgresRepository extends MessageRepository {
           next.set(d.conversationId, seq + 1);
           return seq;
         });
+        const expiries = fresh.map((d) => {
+          const timer = conversations.get(d.conversationId)!.disappearAfterSec;
+          return timer > 0 ? new Date(now.getTime() + timer * 1000) : null;
+        });
         await tx.query(
           `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
-                                 body, media_id, reply_to_id, withheld_from, created_at, view_once)
+                                 body, media_id, reply_to_id, withheld_from, created_at, view_once, expires_at)
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
                                 $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[],
-                                $13::boolean[])`,
+                                $13::boolean[], $14::timestamptz[])`,
           [
             fresh.map((d) => d.id),
             fresh.map((d) => d.conversationId),
@@ -195,6 +218,7 @@ export class MessagePostgresRepository extends MessageRepository {
             fresh.map((d) => d.withheldFrom),
             fresh.map(() => now),
             fresh.map((d) => d.viewOnce ?? false),
+            expiries,
           ],
         );
         fresh.forEach((d, i) => {
@@ -205,6 +229,7 @@ export class MessagePostgresRepository extends MessageRepository {
             createdAt: now,
             editedAt: null,
             deletedAt: null,
+            expiresAt: expiries[i],
           });
         });
       }
@@ -261,7 +286,7 @@ export class MessagePostgresRepository extends MessageRepository {
     const rows = await this.db.query<MessageRow>(
       `SELECT ${cols} FROM messages m
         WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $3
-          AND (m.withheld_from IS NULL OR m.withheld_from <> $4)
+          AND (m.withheld_from IS NULL OR m.withheld_from <> $4) AND ${readableBy('m', '$4')}
         ORDER BY m.seq ${ascending ? 'ASC' : 'DESC'} LIMIT $5`,
       [q.conversationId, low, high, q.viewerId, q.limit + 1],
     );
@@ -281,6 +306,7 @@ export class MessagePostgresRepository extends MessageRepository {
            SELECT * FROM messages x
             WHERE x.conversation_id = r.conversation_id AND x.seq > r.after_seq AND x.seq <= r.until_seq
               AND x.sender_device_id <> $4 AND (x.withheld_from IS NULL OR x.withheld_from <> $5)
+              AND ${readableBy('x', '$5')}
             ORDER BY x.seq LIMIT $6) m
         ORDER BY r.ord, m.seq
         LIMIT $6`,
@@ -302,7 +328,7 @@ export class MessagePostgresRepository extends MessageRepository {
          CROSS JOIN LATERAL (
            SELECT * FROM messages x
             WHERE x.conversation_id = r.conversation_id AND x.seq > r.after_seq AND x.seq <= r.until_seq
-              AND (x.withheld_from IS NULL OR x.withheld_from <> $4)
+              AND (x.withheld_from IS NULL OR x.withheld_from <> $4) AND ${readableBy('x', '$4')}
             ORDER BY x.seq DESC LIMIT 1) m`,
       [ids, after, until, viewerId],
     );
@@ -323,6 +349,7 @@ export class MessagePostgresRepository extends MessageRepository {
          FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS r(conversation_id, after_seq, until_seq)
          JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq > r.after_seq AND m.seq <= r.until_seq
         WHERE m.sender_id <> $4 AND m.type <> 'system' AND (m.withheld_from IS NULL OR m.withheld_from <> $4)
+          AND ${readableBy('m', '$4')}
         GROUP BY r.conversation_id`,
       [ids, after, until, viewerId],
     );
@@ -352,5 +379,69 @@ export class MessagePostgresRepository extends MessageRepository {
       [before, batchSize],
     );
     return rows.length;
+  }
+
+  async deleteExpired(now: Date, batchSize: number): Promise<PurgedMessage[]> {
+    const rows = await this.db.query<{
+      id: string;
+      conversation_id: string;
+      media_id: string | null;
+    }>(
+      `DELETE FROM messages WHERE id IN (
+         SELECT id FROM messages WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2)
+       RETURNING id, conversation_id, media_id`,
+      [now, batchSize],
+    );
+    return rows.map((r) => ({ id: r.id, conversationId: r.conversation_id, mediaId: r.media_id }));
+  }
+
+  async hide(userId: string, conversationId: string, messageIds: readonly string[]): Promise<void> {
+    if (!messageIds.length) return;
+    // A hidden message leaves the starred list too.
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO message_hidden (user_id, message_id, conversation_id)
+         SELECT $1, id, $2 FROM unnest($3::uuid[]) AS t(id)
+         ON CONFLICT DO NOTHING`,
+        [userId, conversationId, [...new Set(messageIds)]],
+      );
+      await tx.query(
+        `DELETE FROM message_stars WHERE user_id = $1 AND message_id = ANY($2::uuid[])`,
+        [userId, [...messageIds]],
+      );
+    });
+  }
+
+  async star(userId: string, messageId: string, at: Date): Promise<void> {
+    await this.db.query(
+      `INSERT INTO message_stars (user_id, message_id, starred_at) VALUES ($1, $2, $3)
+       ON CONFLICT DO NOTHING`,
+      [userId, messageId, at],
+    );
+  }
+
+  async unstar(userId: string, messageId: string): Promise<void> {
+    await this.db.query(`DELETE FROM message_stars WHERE user_id = $1 AND message_id = $2`, [
+      userId,
+      messageId,
+    ]);
+  }
+
+  async starred(
+    userId: string,
+    after: StarredCursor | null,
+    limit: number,
+  ): Promise<StarredMessage[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db.query<MessageRow & { starred_at: Date }>(
+      `SELECT ${cols}, s.starred_at FROM message_stars s
+         JOIN messages m ON m.id = s.message_id
+        WHERE s.user_id = $1 AND ($2::timestamptz IS NULL OR (s.starred_at, s.message_id) < ($2, $3::uuid))
+          AND ${readableBy('m', '$1')}
+        ORDER BY s.starred_at DESC, s.message_id DESC
+        LIMIT $4`,
+      [userId, after?.starredAt ?? null, after?.messageId ?? null, limit],
+    );
+    return rows.map((r) => ({ message: toMessage(r), starredAt: r.starred_at }));
   }
 }

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { uuidv7 } from 'uuidv7';
 import { Db, type SqlRunner } from '../../../../common/database/db';
 import type { MemberRole } from '../../../chat/domain/conversation';
-import type { StoredMessage } from '../../../chat/domain/message';
-import type { Group, GroupEvent, GroupMember, GroupSettings } from '../../domain/group';
+import { systemMessage, type StoredMessage } from '../../../chat/domain/message';
+import type { Group, GroupEvent, GroupMember, GroupPatch, GroupSettings } from '../../domain/group';
 import {
   GroupRepository,
   type Actor,
@@ -19,12 +19,13 @@ interface GroupRow {
   member_count: number;
   only_admins_can_send: boolean;
   only_admins_can_edit_info: boolean;
+  icon_media_id: string | null;
   created_at: Date;
   last_seq: number;
 }
 
 const groupCols = `c.id, c.name, c.description, c.created_by, c.member_count, c.only_admins_can_send,
-  c.only_admins_can_edit_info, c.created_at, c.last_seq`;
+  c.only_admins_can_edit_info, c.icon_media_id, c.created_at, c.last_seq`;
 
 function toGroup(r: GroupRow): Group {
   return {
@@ -37,6 +38,7 @@ function toGroup(r: GroupRow): Group {
       onlyAdminsCanSend: r.only_admins_can_send,
       onlyAdminsCanEditInfo: r.only_admins_can_edit_info,
     },
+    iconMediaId: r.icon_media_id,
     createdAt: r.created_at,
   };
 }
@@ -258,11 +260,7 @@ export class GroupPostgresRepository extends GroupRepository {
     });
   }
 
-  async update(
-    groupId: string,
-    actor: Actor,
-    patch: { name?: string; description?: string } & Partial<GroupSettings>,
-  ): Promise<ChangeResult> {
+  async update(groupId: string, actor: Actor, patch: GroupPatch): Promise<ChangeResult> {
     return this.db.transaction(async (tx) => {
       const group = await this.lock(tx, groupId);
       if (!group) throw new GroupNotFound();
@@ -281,6 +279,16 @@ export class GroupPostgresRepository extends GroupRepository {
           actorId: actor.userId,
           userIds: [],
           description: patch.description,
+        });
+      }
+      const changesIcon =
+        patch.iconMediaId !== undefined && patch.iconMediaId !== group.iconMediaId;
+      if (changesIcon) {
+        drafts.push({
+          event: 'icon_changed',
+          actorId: actor.userId,
+          userIds: [],
+          hasIcon: patch.iconMediaId !== null,
         });
       }
       const settings: Partial<GroupSettings> = {};
@@ -303,7 +311,8 @@ export class GroupPostgresRepository extends GroupRepository {
       await tx.query(
         `UPDATE conversations SET name = COALESCE($2, name), description = COALESCE($3, description),
            only_admins_can_send = COALESCE($4, only_admins_can_send),
-           only_admins_can_edit_info = COALESCE($5, only_admins_can_edit_info)
+           only_admins_can_edit_info = COALESCE($5, only_admins_can_edit_info),
+           icon_media_id = CASE WHEN $6 THEN $7::uuid ELSE icon_media_id END
          WHERE id = $1`,
         [
           groupId,
@@ -311,6 +320,8 @@ export class GroupPostgresRepository extends GroupRepository {
           patch.description ?? null,
           patch.onlyAdminsCanSend ?? null,
           patch.onlyAdminsCanEditInfo ?? null,
+          changesIcon,
+          patch.iconMediaId ?? null,
         ],
       );
       const events = await this.appendSystem(tx, groupId, actor, drafts);
@@ -338,22 +349,16 @@ export class GroupPostgresRepository extends GroupRepository {
       [groupId, drafts.length],
     )) as [{ last_seq: number }];
     const now = new Date();
-    const messages: StoredMessage[] = drafts.map((event, i) => ({
-      id: uuidv7(),
-      conversationId: groupId,
-      seq: lastSeq - drafts.length + 1 + i,
-      senderId: actor.userId,
-      senderDeviceId: actor.deviceId,
-      clientMsgId: `system:${uuidv7()}`,
-      type: 'system',
-      body: JSON.stringify(event),
-      mediaId: null,
-      replyToId: null,
-      withheldFrom: null,
-      createdAt: now,
-      editedAt: null,
-      deletedAt: null,
-    }));
+    const messages: StoredMessage[] = drafts.map((event, i) =>
+      systemMessage({
+        id: uuidv7(),
+        conversationId: groupId,
+        seq: lastSeq - drafts.length + 1 + i,
+        actor,
+        event,
+        createdAt: now,
+      }),
+    );
     await tx.query(
       `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type, body, created_at)
        SELECT id, $1, seq, $2, $3, cmid, 'system', body, $4

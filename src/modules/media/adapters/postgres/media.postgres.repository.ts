@@ -208,6 +208,36 @@ export class MediaPostgresRepository extends MediaRepository {
     }));
   }
 
+  async removeSharesOf(messageIds: readonly string[]): Promise<string[]> {
+    if (!messageIds.length) return [];
+    const rows = await this.db.query<{ media_id: string }>(
+      `DELETE FROM media_shares WHERE message_id = ANY($1::uuid[]) RETURNING media_id`,
+      [[...messageIds]],
+    );
+    return [...new Set(rows.map((r) => r.media_id))];
+  }
+
+  async deleteUnshared(mediaIds: readonly string[]): Promise<MediaRecord[]> {
+    if (!mediaIds.length) return [];
+    const rows = await this.db.query<MediaRow>(
+      `DELETE FROM media m WHERE m.id = ANY($1::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM media_shares s WHERE s.media_id = m.id)
+        RETURNING m.*`,
+      [[...mediaIds]],
+    );
+    return rows.map(toMedia);
+  }
+
+  async keysInUse(keys: readonly string[]): Promise<Set<string>> {
+    if (!keys.length) return new Set();
+    const rows = await this.db.query<{ key: string }>(
+      `SELECT storage_key AS key FROM media WHERE storage_key = ANY($1::text[])
+       UNION SELECT thumbnail_key FROM media WHERE thumbnail_key = ANY($1::text[])`,
+      [[...keys]],
+    );
+    return new Set(rows.map((r) => r.key));
+  }
+
   async recordView(mediaId: string, userId: string): Promise<boolean> {
     const rows = await this.db.query(
       `INSERT INTO media_views (media_id, user_id) VALUES ($1, $2)

@@ -16,11 +16,12 @@ interface UserRow {
   last_seen_privacy: LastSeenPrivacy;
   read_receipts: boolean;
   last_seen_at: Date | null;
+  photo_media_id: string | null;
   created_at: Date;
 }
 
 const columns =
-  'id, phone, display_name, about, last_seen_privacy, read_receipts, last_seen_at, created_at';
+  'id, phone, display_name, about, last_seen_privacy, read_receipts, last_seen_at, photo_media_id, created_at';
 
 function toUser(row: UserRow): User {
   return {
@@ -31,6 +32,7 @@ function toUser(row: UserRow): User {
     lastSeenPrivacy: row.last_seen_privacy,
     readReceipts: row.read_receipts,
     lastSeenAt: row.last_seen_at,
+    photoMediaId: row.photo_media_id,
     createdAt: row.created_at,
   };
 }
@@ -75,6 +77,24 @@ export class UserPostgresRepository extends UserRepository {
       [id, patch.displayName ?? null, patch.about ?? null],
     );
     return row ? toUser(row) : null;
+  }
+
+  async setPhoto(
+    id: string,
+    photoMediaId: string | null,
+  ): Promise<{ previous: string | null } | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ photo_media_id: string | null }>(
+        `SELECT photo_media_id FROM users WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      if (!row) return undefined;
+      await tx.query(`UPDATE users SET photo_media_id = $2, updated_at = now() WHERE id = $1`, [
+        id,
+        photoMediaId,
+      ]);
+      return { previous: row.photo_media_id };
+    });
   }
 
   async updatePrivacy(id: string, privacy: PrivacySettings): Promise<User | null> {
