@@ -66,6 +66,9 @@ describe('loadConfig', () => {
         retentionDays: 30,
         syncDefaultLimit: 100,
         syncMaxLimit: 500,
+        editWindowSec: 900,
+        deleteWindowSec: 172_800,
+        forwardMaxChats: 5,
       });
       expect(config.realtime).toEqual({ maxPayloadBytes: 1024 * 1024 });
       expect(config.shutdownGraceMs).toBe(10000);
@@ -106,6 +109,9 @@ describe('loadConfig', () => {
         MESSAGE_RATE_LIMIT_PER_MINUTE: '0',
         SYNC_DEFAULT_LIMIT: '50',
         SYNC_MAX_LIMIT: '50',
+        MESSAGE_EDIT_WINDOW_SEC: '0',
+        MESSAGE_DELETE_WINDOW_SEC: '60',
+        FORWARD_MAX_CHATS: '0',
         CORS_ORIGIN: 'https://a.example,https://b.example',
       });
       expect(config.env).toBe('test');
@@ -132,6 +138,9 @@ describe('loadConfig', () => {
         rateLimitPerMinute: 0,
         syncDefaultLimit: 50,
         syncMaxLimit: 50,
+        editWindowSec: 0,
+        deleteWindowSec: 60,
+        forwardMaxChats: 0,
       });
       expect(config.runsApi).toBe(true);
       expect(config.runsWorkers).toBe(false);

@@ -59,6 +59,12 @@ export class AppConfig {
     retentionDays: number;
     syncDefaultLimit: number;
     syncMaxLimit: number;
+    /** How long after sending a message its sender may edit it (0: any time). */
+    editWindowSec: number;
+    /** How long after sending a message its sender may delete it for everyone (0: any time). */
+    deleteWindowSec: number;
+    /** Conversations one message may be forwarded to per sender per minute (0: no limit). */
+    forwardMaxChats: number;
   };
   readonly realtime: { maxPayloadBytes: number };
   readonly presence: { graceMs: number; ttlMs: number; heartbeatMs: number };
@@ -110,6 +116,9 @@ export class AppConfig {
       retentionDays: e.MESSAGE_RETENTION_DAYS,
       syncDefaultLimit: e.SYNC_DEFAULT_LIMIT,
       syncMaxLimit: e.SYNC_MAX_LIMIT,
+      editWindowSec: e.MESSAGE_EDIT_WINDOW_SEC,
+      deleteWindowSec: e.MESSAGE_DELETE_WINDOW_SEC,
+      forwardMaxChats: e.FORWARD_MAX_CHATS,
     };
     this.realtime = { maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES };
     this.presence = {

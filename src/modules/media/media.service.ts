@@ -327,6 +327,25 @@ export class MediaService implements OnModuleInit {
   }
 
   /**
+   * A message carrying media was deleted for everyone: its share grants nothing any more.
+   * A media no other message shares is deleted (NOT_FOUND to everyone, the uploader too),
+   * and its bytes with it unless another media record stores the same bytes.
+   */
+  async withdrawMessage(messageId: string): Promise<void> {
+    for (const mediaId of await this.repo.removeSharesOf(messageId)) {
+      const gone = await this.repo.deleteIfUnshared(mediaId);
+      if (!gone) continue;
+      const keys = [gone.storageKey, ...(gone.thumbnail ? [gone.thumbnail.key] : [])];
+      for (const key of keys) {
+        if (await this.repo.storageKeyInUse(key)) continue;
+        await this.storage.delete(key).catch((error: unknown) => {
+          this.logger.warn({ err: error, key }, 'could not delete the bytes of withdrawn media');
+        });
+      }
+    }
+  }
+
+  /**
    * After a message carrying the media went out: if the media was processed already, its
    * new audience gets media:ready now (the job told only the audience it knew of). The
    * record is read again when it was still processing at attach time, so a job finishing

@@ -53,13 +53,18 @@ describe('hot-path parsers agree with the DTOs', () => {
             'audio',
             'document',
             'system',
+            'edit',
+            'delete',
+            'reaction',
             'TEXT',
             3,
           ),
-          body: oneOf<unknown>(absent, null, '', 'hi', '€'.repeat(10), 5, ['x'], {}),
+          body: oneOf<unknown>(absent, null, '', 'hi', '👍', '€'.repeat(10), 5, ['x'], {}),
           mediaId: idish,
           viewOnce: oneOf<unknown>(absent, null, true, false, 'true', 1),
           replyToId: idish,
+          targetId: idish,
+          forwardOf: idish,
           extra: oneOf<unknown>(absent, absent, absent, 1, 'x'),
         }),
         (entries) => {
@@ -69,7 +74,7 @@ describe('hot-path parsers agree with the DTOs', () => {
           );
         },
       ),
-      { numRuns: 3000 },
+      { numRuns: 6000 },
     );
   });
 
@@ -129,7 +134,21 @@ describe('hot-path parsers agree with the DTOs', () => {
       mediaId: undefined,
       viewOnce: undefined,
       replyToId: undefined,
+      targetId: undefined,
+      forwardOf: undefined,
     });
+    expect(
+      parseSendMessage({ clientMsgId: 'c2', conversationId: uuid, forwardOf: uuid, type: null }),
+    ).toMatchObject({ type: undefined, forwardOf: uuid, body: undefined });
+    expect(
+      parseSendMessage({
+        clientMsgId: 'c3',
+        conversationId: uuid,
+        type: 'reaction',
+        targetId: uuid,
+        body: '',
+      }),
+    ).toMatchObject({ type: 'reaction', targetId: uuid, body: '' });
     expect(parseAck({ conversationId: uuid, seq: 3, status: 'read' })).toEqual({
       conversationId: uuid,
       seq: 3,

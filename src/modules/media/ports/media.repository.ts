@@ -40,6 +40,15 @@ export abstract class MediaRepository {
   /** Records a share; recording the same (media, message) twice is a no-op. */
   abstract addShare(share: MediaShare): Promise<void>;
   abstract sharesOf(mediaId: string): Promise<MediaShare[]>;
+  /** Removes the shares recorded for this message; returns the ids of their media. */
+  abstract removeSharesOf(messageId: string): Promise<string[]>;
+  /**
+   * Deletes the media record (with its views) if no share of it is left, atomically with
+   * that check; returns the deleted record, or null when it is still shared or gone.
+   */
+  abstract deleteIfUnshared(mediaId: string): Promise<MediaRecord | null>;
+  /** Whether any media record still stores its bytes (or thumbnail) under this key. */
+  abstract storageKeyInUse(key: string): Promise<boolean>;
   /** Records that the user opened the media; false when they had opened it before. */
   abstract recordView(mediaId: string, userId: string): Promise<boolean>;
   abstract hasViewed(mediaId: string, userId: string): Promise<boolean>;

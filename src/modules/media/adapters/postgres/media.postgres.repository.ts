@@ -208,6 +208,32 @@ export class MediaPostgresRepository extends MediaRepository {
     }));
   }
 
+  async removeSharesOf(messageId: string): Promise<string[]> {
+    const rows = await this.db.query<{ media_id: string }>(
+      `DELETE FROM media_shares WHERE message_id = $1 RETURNING media_id`,
+      [messageId],
+    );
+    return rows.map((r) => r.media_id);
+  }
+
+  async deleteIfUnshared(mediaId: string): Promise<MediaRecord | null> {
+    const [row] = await this.db.query<MediaRow>(
+      `DELETE FROM media m WHERE m.id = $1
+          AND NOT EXISTS (SELECT 1 FROM media_shares s WHERE s.media_id = m.id)
+        RETURNING *`,
+      [mediaId],
+    );
+    return row ? toMedia(row) : null;
+  }
+
+  async storageKeyInUse(key: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM media WHERE storage_key = $1 OR thumbnail_key = $1 LIMIT 1`,
+      [key],
+    );
+    return rows.length > 0;
+  }
+
   async recordView(mediaId: string, userId: string): Promise<boolean> {
     const rows = await this.db.query(
       `INSERT INTO media_views (media_id, user_id) VALUES ($1, $2)
