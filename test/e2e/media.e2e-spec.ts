@@ -20,6 +20,7 @@ import {
 import { startLocalS3, type LocalS3 } from '../fixtures/s3-server';
 import { collect, connect, nextEvent, request, signIn, type Session } from '../utils/clients';
 import { http } from '../utils/http';
+import { upload } from '../utils/media-upload';
 import { startTestApp, type TestApp } from '../utils/test-app';
 
 type Kind = 'image' | 'video' | 'audio' | 'document';
@@ -61,25 +62,6 @@ async function makeFile(kind: Kind): Promise<TestFile> {
 }
 
 /** POST /media as multipart/form-data, the file in field `file`. */
-async function upload(
-  t: TestApp,
-  token: string,
-  data: Buffer,
-  name: string,
-  type = 'application/octet-stream',
-  field = 'file',
-): Promise<{ status: number; body: any }> {
-  const form = new FormData();
-  form.append(field, new Blob([new Uint8Array(data)], { type }), name);
-  const res = await fetch(`${t.api}/media`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
 /** GET (following redirects to the store, without the bearer token, as fetch does). */
 async function download(
   t: TestApp,

@@ -98,8 +98,9 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  */
 export function isSingleEmoji(text: string): boolean {
   if (!text || Buffer.byteLength(text, 'utf8') > MAX_REACTION_BYTES) return false;
-  let count = 0;
-  for (const _ of graphemes.segment(text)) if (++count > 1) return false;
+  const segments = graphemes.segment(text)[Symbol.iterator]();
+  segments.next();
+  if (!segments.next().done) return false;
   if (KEYCAP.test(text) || FLAG.test(text)) return true;
   return EMOJI_PARTS.test(text) && PICTOGRAPH.test(text);
 }

@@ -335,7 +335,7 @@ export class MessagePostgresRepository extends MessageRepository {
       );
       for (const row of rows) {
         let byUser = effects.reactions.get(row.message_id);
-        if (!byUser) effects.reactions.set(row.message_id, (byUser = new Map()));
+        if (!byUser) effects.reactions.set(row.message_id, (byUser = new Map<string, string>()));
         byUser.set(row.user_id, row.emoji);
       }
     }
@@ -352,7 +352,7 @@ export class MessagePostgresRepository extends MessageRepository {
       );
       if (!reason && type === 'reaction') {
         const next = applyReaction(
-          effects.reactions.get(target!.id) ?? new Map(),
+          effects.reactions.get(target!.id) ?? new Map<string, string>(),
           d.senderId,
           d.body,
           policy.maxReactionEmojis,
