@@ -27,6 +27,7 @@ export class MessageFeatures1796200000000 implements MigrationInterface {
         user_id uuid NOT NULL,
         emoji text NOT NULL,
         reacted_seq bigint NOT NULL,
+        withheld_from uuid,
         PRIMARY KEY (message_id, user_id)
       )`);
   }

@@ -446,6 +446,19 @@ export function messageRepositoryContract(
         expect(shown.reactions).toEqual([{ emoji: '👍', userIds: [alice.userId, bob.userId] }]);
       });
 
+      it('hides a reaction from the member its event was withheld from', async () => {
+        const { alice, bob, conversationId } = await pair();
+        const target = (await appendOne(draft(conversationId, bob))).message;
+        await appendOne({
+          ...event(conversationId, alice, 'reaction', target.id, '👍'),
+          withheldFrom: bob.userId,
+        });
+        expect((await historyOf(conversationId, alice))[0].reactions).toEqual([
+          { emoji: '👍', userIds: [alice.userId] },
+        ]);
+        expect((await historyOf(conversationId, bob))[0].reactions).toEqual([]);
+      });
+
       it('applies a resent event once and keeps targetId and forwardScore', async () => {
         const { alice, bob, conversationId } = await pair();
         const target = (await appendOne(draft(conversationId, alice))).message;

@@ -407,21 +407,26 @@ export class MessagePostgresRepository extends MessageRepository {
         userId: d.senderId,
         emoji: effects.reactions.get(d.targetId!)?.get(d.senderId) ?? '',
         seq: seqOf.get(d) ?? 0,
+        withheldFrom: d.withheldFrom,
       }));
+      // A reaction whose event was withheld (the peer blocked its sender) stays hidden
+      // from that peer's history too, as its event is from their sync.
       await tx.query(
-        `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[])
-                      AS v(message_id, user_id, emoji, reacted_seq)),
+        `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::uuid[])
+                      AS v(message_id, user_id, emoji, reacted_seq, withheld_from)),
               removed AS (DELETE FROM message_reactions r USING v
                            WHERE v.emoji = '' AND r.message_id = v.message_id AND r.user_id = v.user_id)
-         INSERT INTO message_reactions (message_id, user_id, emoji, reacted_seq)
-         SELECT message_id, user_id, emoji, reacted_seq FROM v WHERE emoji <> ''
+         INSERT INTO message_reactions (message_id, user_id, emoji, reacted_seq, withheld_from)
+         SELECT message_id, user_id, emoji, reacted_seq, withheld_from FROM v WHERE emoji <> ''
          ON CONFLICT (message_id, user_id)
-         DO UPDATE SET emoji = excluded.emoji, reacted_seq = excluded.reacted_seq`,
+         DO UPDATE SET emoji = excluded.emoji, reacted_seq = excluded.reacted_seq,
+                       withheld_from = excluded.withheld_from`,
         [
           rows.map((r) => r.messageId),
           rows.map((r) => r.userId),
           rows.map((r) => r.emoji),
           rows.map((r) => r.seq),
+          rows.map((r) => r.withheldFrom),
         ],
       );
     }
@@ -474,7 +479,10 @@ export class MessagePostgresRepository extends MessageRepository {
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit).map(toMessage);
     if (!ascending) page.reverse();
-    const reactions = await this.reactionsOf(page.map((m) => m.id));
+    const reactions = await this.reactionsOf(
+      page.map((m) => m.id),
+      q.viewerId,
+    );
     return {
       messages: page.map((m) => ({ ...m, reactions: reactions.get(m.id) ?? [] })),
       hasMore,
@@ -482,13 +490,17 @@ export class MessagePostgresRepository extends MessageRepository {
   }
 
   /** Each message's reactions, grouped by emoji in the order each emoji was first used. */
-  private async reactionsOf(messageIds: string[]): Promise<Map<string, ReactionSummary[]>> {
+  private async reactionsOf(
+    messageIds: string[],
+    viewerId: string,
+  ): Promise<Map<string, ReactionSummary[]>> {
     const out = new Map<string, ReactionSummary[]>();
     if (!messageIds.length) return out;
     const rows = await this.db.query<{ message_id: string; user_id: string; emoji: string }>(
       `SELECT message_id, user_id, emoji FROM message_reactions
-        WHERE message_id = ANY($1::uuid[]) ORDER BY reacted_seq, user_id`,
-      [messageIds],
+        WHERE message_id = ANY($1::uuid[]) AND (withheld_from IS NULL OR withheld_from <> $2)
+        ORDER BY reacted_seq, user_id`,
+      [messageIds, viewerId],
     );
     for (const row of rows) {
       let list = out.get(row.message_id);
