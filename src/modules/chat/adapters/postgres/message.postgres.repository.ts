@@ -16,6 +16,7 @@ import {
   applyReaction,
   DEFAULT_TARGET_POLICY,
   judgeTargetAction,
+  type TargetActor,
   type TargetPolicy,
 } from '../../domain/message-rules';
 import {
@@ -298,7 +299,7 @@ export class MessagePostgresRepository extends MessageRepository {
     tx: SqlRunner,
     drafts: readonly MessageDraft[],
     policy: TargetPolicy,
-    actorOf: (d: MessageDraft) => Parameters<typeof judgeTargetAction>[1],
+    actorOf: (d: MessageDraft) => TargetActor,
   ): Promise<TargetEffects> {
     const effects: TargetEffects = {
       rejected: new Map(),
