@@ -4,6 +4,7 @@ import { Media1795622890751 } from './1795622890751-media';
 import { MembersVersion1795630000000 } from './1795630000000-members-version';
 import { LeftSnapshot1795640000000 } from './1795640000000-left-snapshot';
 import { Notifications1796100000000 } from './1796100000000-notifications';
+import { MessageFeatures1796200000000 } from './1796200000000-message-features';
 import { HiddenAndStarred1796300000000 } from './1796300000000-hidden-and-starred';
 import { Disappearing1796300001000 } from './1796300001000-disappearing';
 import { Pictures1796300002000 } from './1796300002000-pictures';
@@ -20,6 +21,7 @@ export const allMigrations = [
   MembersVersion1795630000000,
   LeftSnapshot1795640000000,
   Notifications1796100000000,
+  MessageFeatures1796200000000,
   HiddenAndStarred1796300000000,
   Disappearing1796300001000,
   Pictures1796300002000,

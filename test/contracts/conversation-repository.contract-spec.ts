@@ -577,7 +577,7 @@ export function conversationRepositoryContract(
           senderDeviceId: alice.deviceId,
           expiresAt: null,
         });
-        expect(JSON.parse(first.message!.body)).toEqual({
+        expect(JSON.parse(first.message!.body!)).toEqual({
           event: 'disappearing_changed',
           actorId: alice.userId,
           disappearAfterSec: 86_400,

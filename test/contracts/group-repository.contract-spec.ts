@@ -32,7 +32,7 @@ export interface GroupRepositoryHarness {
 }
 
 const CAP = 1024;
-const bodyOf = (m: StoredMessage) => JSON.parse(m.body) as GroupEvent;
+const bodyOf = (m: StoredMessage) => JSON.parse(m.body ?? 'null') as GroupEvent;
 const eventsOf = (r: ChangeResult) => r.events.map(bodyOf);
 const seqsOf = (r: ChangeResult) => r.events.map((m) => m.seq);
 const range = (from: number, to: number) =>

@@ -311,6 +311,182 @@ export function messageRepositoryContract(
       });
     });
 
+    describe('edits, deletes and reactions', () => {
+      const event = (
+        conversationId: string,
+        sender: ContractUser,
+        type: 'edit' | 'delete' | 'reaction',
+        targetId: string,
+        body = '',
+      ) => draft(conversationId, sender, { type, targetId, body });
+
+      const historyOf = async (conversationId: string, viewer: ContractUser) =>
+        (
+          await repo.history({
+            conversationId,
+            minSeqExclusive: 0,
+            maxSeq: 1000,
+            limit: 100,
+            viewerId: viewer.userId,
+          })
+        ).messages;
+
+      it('stores events in the seq stream and applies them to the target in the same append', async () => {
+        const { alice, bob, conversationId } = await pair();
+        const target = (await appendOne(draft(conversationId, alice, { body: 'helo' }))).message;
+        const other = (await appendOne(draft(conversationId, bob, { body: 'other' }))).message;
+        const results = await appendStored(repo, [
+          event(conversationId, alice, 'edit', target.id, 'hello'),
+          event(conversationId, bob, 'reaction', target.id, '👍'),
+          event(conversationId, alice, 'reaction', target.id, '😂'),
+          event(conversationId, bob, 'reaction', target.id, '❤️'),
+          event(conversationId, alice, 'reaction', other.id, '🔥'),
+          event(conversationId, alice, 'reaction', other.id, ''),
+        ]);
+        expect(results.map((r) => r.message.seq)).toEqual(range(3, 8));
+        expect(results[0].message).toMatchObject({
+          type: 'edit',
+          targetId: target.id,
+          forwardScore: 0,
+        });
+
+        const edited = await repo.findById(target.id);
+        expect(edited).toMatchObject({ body: 'hello', deletedAt: null });
+        expect(edited!.editedAt).toBeInstanceOf(Date);
+        const history = await historyOf(conversationId, bob);
+        expect(seqsOf(history)).toEqual(range(1, 8));
+        expect(history[0].reactions).toEqual([
+          { emoji: '😂', userIds: [alice.userId] },
+          { emoji: '❤️', userIds: [bob.userId] },
+        ]);
+        expect(history[1].reactions).toEqual([]);
+        expect(history[2]).toMatchObject({ type: 'edit', targetId: target.id, reactions: [] });
+      });
+
+      it('turns a deleted target into a tombstone whose edits and reactions are gone', async () => {
+        const { alice, bob, conversationId } = await pair();
+        const media = uuidv7();
+        const target = (
+          await appendOne(
+            draft(conversationId, alice, { type: 'image', mediaId: media, body: 'cap' }),
+          )
+        ).message;
+        await appendStored(repo, [
+          event(conversationId, alice, 'edit', target.id, 'caption'),
+          event(conversationId, bob, 'reaction', target.id, '👍'),
+        ]);
+        const [deleted] = await appendStored(repo, [
+          event(conversationId, alice, 'delete', target.id),
+        ]);
+        expect(deleted.message).toMatchObject({ type: 'delete', targetId: target.id, seq: 4 });
+        const tombstone = await repo.findById(target.id);
+        expect(tombstone).toMatchObject({ body: null, mediaId: null, editedAt: null, seq: 1 });
+        expect(tombstone!.deletedAt).toBeInstanceOf(Date);
+        const history = await historyOf(conversationId, bob);
+        expect(history.map((m) => [m.type, m.body])).toEqual([
+          ['image', null],
+          ['edit', null],
+          ['reaction', null],
+          ['delete', ''],
+        ]);
+        expect(history[0].reactions).toEqual([]);
+        // Nothing more can happen to it.
+        const after = await repo.append([
+          event(conversationId, alice, 'edit', target.id, 'again'),
+          event(conversationId, bob, 'reaction', target.id, '👍'),
+          event(conversationId, alice, 'delete', target.id),
+        ]);
+        expect(after.map((r) => r.kind === 'rejected' && r.reason)).toEqual([
+          'target_not_found',
+          'target_not_found',
+          'target_not_found',
+        ]);
+      });
+
+      it('refuses events by the rules, in the transaction, and refused events take no seq', async () => {
+        const { alice, bob, conversationId } = await pair();
+        const elsewhere = await pair();
+        const target = (await appendOne(draft(conversationId, alice))).message;
+        const foreign = (await appendOne(draft(elsewhere.conversationId, elsewhere.alice))).message;
+        const reaction = (await appendOne(event(conversationId, bob, 'reaction', target.id, '👍')))
+          .message;
+        const results = await repo.append([
+          event(conversationId, bob, 'edit', target.id, 'not mine'),
+          event(conversationId, bob, 'delete', target.id),
+          event(conversationId, alice, 'edit', foreign.id, 'x'),
+          event(conversationId, alice, 'reaction', uuidv7(), '👍'),
+          event(conversationId, alice, 'delete', reaction.id),
+          event(conversationId, alice, 'edit', target.id, ''),
+          event(conversationId, alice, 'reaction', target.id, '❤️'),
+        ]);
+        expect(results.map((r) => (r.kind === 'rejected' ? r.reason : r.message.seq))).toEqual([
+          'target_forbidden',
+          'target_forbidden',
+          'target_not_found',
+          'target_not_found',
+          'target_invalid',
+          'target_invalid',
+          3,
+        ]);
+        expect((await harness.conversations.findById(conversationId))!.lastSeq).toBe(3);
+        expect((await repo.findById(target.id))!.body).toBe(target.body);
+      });
+
+      it('closes the windows and caps distinct emojis as the policy says', async () => {
+        const { alice, bob, conversationId } = await pair();
+        const target = (await appendOne(draft(conversationId, alice))).message;
+        await sleep(30);
+        const strict = { editWindowMs: 10, deleteWindowMs: 10, maxReactionEmojis: 1 };
+        const results = await repo.append(
+          [
+            event(conversationId, alice, 'edit', target.id, 'late'),
+            event(conversationId, alice, 'delete', target.id),
+            event(conversationId, alice, 'reaction', target.id, '👍'),
+            event(conversationId, bob, 'reaction', target.id, '❤️'),
+            event(conversationId, bob, 'reaction', target.id, '👍'),
+          ],
+          strict,
+        );
+        expect(results.map((r) => (r.kind === 'rejected' ? r.reason : r.message.seq))).toEqual([
+          'target_window_closed',
+          'target_window_closed',
+          2,
+          'too_many_reactions',
+          3,
+        ]);
+        const [shown] = await historyOf(conversationId, alice);
+        expect(shown.reactions).toEqual([{ emoji: '👍', userIds: [alice.userId, bob.userId] }]);
+      });
+
+      it('hides a reaction from the member its event was withheld from', async () => {
+        const { alice, bob, conversationId } = await pair();
+        const target = (await appendOne(draft(conversationId, bob))).message;
+        await appendOne({
+          ...event(conversationId, alice, 'reaction', target.id, '👍'),
+          withheldFrom: bob.userId,
+        });
+        expect((await historyOf(conversationId, alice))[0].reactions).toEqual([
+          { emoji: '👍', userIds: [alice.userId] },
+        ]);
+        expect((await historyOf(conversationId, bob))[0].reactions).toEqual([]);
+      });
+
+      it('applies a resent event once and keeps targetId and forwardScore', async () => {
+        const { alice, bob, conversationId } = await pair();
+        const target = (await appendOne(draft(conversationId, alice))).message;
+        const react = event(conversationId, bob, 'reaction', target.id, '👍');
+        const [first] = await appendStored(repo, [react]);
+        const [again] = await appendStored(repo, [{ ...react, id: uuidv7(), body: '❤️' }]);
+        expect(again).toMatchObject({ duplicate: true, message: { id: first.message.id } });
+        expect((await historyOf(conversationId, alice))[0].reactions).toEqual([
+          { emoji: '👍', userIds: [bob.userId] },
+        ]);
+        const forward = (await appendOne(draft(conversationId, bob, { forwardScore: 3 }))).message;
+        expect(await repo.findById(forward.id)).toMatchObject({ forwardScore: 3, targetId: null });
+        expect(await repo.findById(first.message.id)).toMatchObject({ targetId: target.id });
+      });
+    });
+
     describe('reads', () => {
       /**
        * One conversation of 30 messages: seq 5 and 6 are withheld from bob, 8 and 9 are bob's
@@ -356,7 +532,7 @@ export function messageRepositoryContract(
           const latest = await page(bob, { limit: 10 });
           expect(latest.seqs).toEqual(range(21, 30));
           expect(latest.hasMore).toBe(true);
-          expect(latest.messages).toEqual(stored.slice(20));
+          expect(latest.messages).toEqual(stored.slice(20).map((m) => ({ ...m, reactions: [] })));
 
           expect(await page(bob, { beforeSeq: 21, limit: 10 })).toMatchObject({
             seqs: range(11, 20),

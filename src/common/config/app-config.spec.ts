@@ -68,6 +68,9 @@ describe('loadConfig', () => {
         syncDefaultLimit: 100,
         syncMaxLimit: 500,
         disappearingPurgeIntervalMs: 60_000,
+        editWindowSec: 900,
+        deleteWindowSec: 172_800,
+        forwardMaxChats: 5,
       });
       expect(config.realtime).toEqual({ maxPayloadBytes: 1024 * 1024 });
       expect(config.shutdownGraceMs).toBe(10000);
@@ -109,6 +112,9 @@ describe('loadConfig', () => {
         SYNC_DEFAULT_LIMIT: '50',
         SYNC_MAX_LIMIT: '50',
         DISAPPEARING_PURGE_INTERVAL_MS: '250',
+        MESSAGE_EDIT_WINDOW_SEC: '0',
+        MESSAGE_DELETE_WINDOW_SEC: '60',
+        FORWARD_MAX_CHATS: '0',
         CORS_ORIGIN: 'https://a.example,https://b.example',
       });
       expect(config.env).toBe('test');
@@ -136,6 +142,9 @@ describe('loadConfig', () => {
         syncDefaultLimit: 50,
         syncMaxLimit: 50,
         disappearingPurgeIntervalMs: 250,
+        editWindowSec: 0,
+        deleteWindowSec: 60,
+        forwardMaxChats: 0,
       });
       expect(config.runsApi).toBe(true);
       expect(config.runsWorkers).toBe(false);

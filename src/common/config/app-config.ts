@@ -81,6 +81,12 @@ export class AppConfig {
     syncMaxLimit: number;
     /** How often expired disappearing messages (and their media) are deleted. */
     disappearingPurgeIntervalMs: number;
+    /** How long after sending a message its sender may edit it (0: any time). */
+    editWindowSec: number;
+    /** How long after sending a message its sender may delete it for everyone (0: any time). */
+    deleteWindowSec: number;
+    /** Conversations one message may be forwarded to per sender per minute (0: no limit). */
+    forwardMaxChats: number;
   };
   readonly realtime: { maxPayloadBytes: number };
   readonly presence: { graceMs: number; ttlMs: number; heartbeatMs: number };
@@ -135,6 +141,9 @@ export class AppConfig {
       syncDefaultLimit: e.SYNC_DEFAULT_LIMIT,
       syncMaxLimit: e.SYNC_MAX_LIMIT,
       disappearingPurgeIntervalMs: e.DISAPPEARING_PURGE_INTERVAL_MS,
+      editWindowSec: e.MESSAGE_EDIT_WINDOW_SEC,
+      deleteWindowSec: e.MESSAGE_DELETE_WINDOW_SEC,
+      forwardMaxChats: e.FORWARD_MAX_CHATS,
     };
     this.realtime = { maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES };
     this.presence = {

@@ -22,7 +22,19 @@ export class CountedRateLimiter extends RateLimiter {
   }
 
   async consume(key: string, limit: number, windowMs: number): Promise<RateDecision> {
-    const decision = await this.inner.consume(key, limit, windowMs);
+    return this.counted(key, await this.inner.consume(key, limit, windowMs));
+  }
+
+  async consumeDistinct(
+    key: string,
+    member: string,
+    limit: number,
+    windowMs: number,
+  ): Promise<RateDecision> {
+    return this.counted(key, await this.inner.consumeDistinct(key, member, limit, windowMs));
+  }
+
+  private counted(key: string, decision: RateDecision): RateDecision {
     if (!decision.allowed) {
       const colon = key.indexOf(':');
       this.refused.inc({ limit: colon > 0 ? key.slice(0, Math.min(colon, 40)) : 'other' });

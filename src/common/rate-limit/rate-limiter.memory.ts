@@ -5,6 +5,7 @@ import { RateLimiter, type RateDecision } from './rate-limiter';
 @Injectable()
 export class MemoryRateLimiter extends RateLimiter implements OnModuleDestroy {
   private readonly logs = new Map<string, { windowMs: number; times: number[] }>();
+  private readonly distinct = new Map<string, { windowMs: number; members: Map<string, number> }>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor() {
@@ -34,8 +35,34 @@ export class MemoryRateLimiter extends RateLimiter implements OnModuleDestroy {
     return { allowed: true, retryAfterMs: 0 };
   }
 
+  async consumeDistinct(
+    key: string,
+    member: string,
+    limit: number,
+    windowMs: number,
+  ): Promise<RateDecision> {
+    const now = Date.now();
+    let set = this.distinct.get(key);
+    if (!set) {
+      set = { windowMs, members: new Map() };
+      this.distinct.set(key, set);
+    }
+    for (const [m, at] of set.members) if (at <= now - windowMs) set.members.delete(m);
+    if (!set.members.has(member) && set.members.size >= limit) {
+      const oldest = Math.min(...set.members.values());
+      return { allowed: false, retryAfterMs: Math.max(1, oldest + windowMs - now) };
+    }
+    set.members.delete(member);
+    set.members.set(member, now);
+    return { allowed: true, retryAfterMs: 0 };
+  }
+
   private sweep(): void {
     const now = Date.now();
+    for (const [key, set] of this.distinct) {
+      const last = Math.max(0, ...set.members.values());
+      if (last <= now - set.windowMs) this.distinct.delete(key);
+    }
     for (const [key, log] of this.logs) {
       const last = log.times[log.times.length - 1];
       if (last === undefined || last <= now - log.windowMs) this.logs.delete(key);

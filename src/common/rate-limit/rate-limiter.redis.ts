@@ -19,6 +19,21 @@ redis.call('ZADD', key, now, member)
 redis.call('PEXPIRE', key, window)
 return -1`;
 
+/** The same window over distinct members: a member already inside renews its time. */
+const DISTINCT_SCRIPT = `
+local key, now, window, limit, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+if not redis.call('ZSCORE', key, member) then
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    return tonumber(oldest[2]) + window - now
+  end
+end
+redis.call('ZADD', key, now, member)
+redis.call('PEXPIRE', key, window)
+return -1`;
+
 @Injectable()
 export class RedisRateLimiter extends RateLimiter {
   constructor(private readonly redis: RedisConnections) {
@@ -36,8 +51,30 @@ export class RedisRateLimiter extends RateLimiter {
       limit,
       `${now}:${randomUUID()}`,
     )) as number;
-    return result < 0
-      ? { allowed: true, retryAfterMs: 0 }
-      : { allowed: false, retryAfterMs: Math.max(1, result) };
+    return decision(result);
   }
+
+  async consumeDistinct(
+    key: string,
+    member: string,
+    limit: number,
+    windowMs: number,
+  ): Promise<RateDecision> {
+    const result = (await this.redis.client.eval(
+      DISTINCT_SCRIPT,
+      1,
+      `${this.redis.keyPrefix}:rld:${key}`,
+      Date.now(),
+      windowMs,
+      limit,
+      member,
+    )) as number;
+    return decision(result);
+  }
+}
+
+function decision(result: number): RateDecision {
+  return result < 0
+    ? { allowed: true, retryAfterMs: 0 }
+    : { allowed: false, retryAfterMs: Math.max(1, result) };
 }

@@ -10,4 +10,15 @@ export interface RateDecision {
  */
 export abstract class RateLimiter {
   abstract consume(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /**
+   * At most `limit` distinct members per key in any `windowMs`: a member already counted
+   * in the window is allowed again (and its time renewed), a new one only while fewer
+   * than `limit` are counted.
+   */
+  abstract consumeDistinct(
+    key: string,
+    member: string,
+    limit: number,
+    windowMs: number,
+  ): Promise<RateDecision>;
 }

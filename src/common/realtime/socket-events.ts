@@ -8,15 +8,23 @@ export interface MessageView {
   senderId: string;
   senderDeviceId: string;
   clientMsgId: string;
-  type: 'text' | 'image' | 'video' | 'audio' | 'document' | 'system';
-  body: string;
+  type:
+    'text' | 'image' | 'video' | 'audio' | 'document' | 'system' | 'edit' | 'delete' | 'reaction';
+  /** Null once the message was deleted for everyone. */
+  body: string | null;
   mediaId: string | null;
+  /** The message an edit, delete or reaction applies to; null for every other type. */
+  targetId: string | null;
+  /** How many times the content was forwarded to get here (0: not forwarded). */
+  forwardScore: number;
   /** View-once media: each recipient can download it once (Parley addition). */
   viewOnce: boolean;
   replyToId: string | null;
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /** History reads only: the reactions the message has now. */
+  reactions?: Array<{ emoji: string; userIds: string[] }>;
   /** When a disappearing message expires; null unless the conversation's timer was on. */
   expiresAt: string | null;
 }

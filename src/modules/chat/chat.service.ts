@@ -19,11 +19,15 @@ import type {
 import { MediaService } from '../media/media.service';
 import {
   isMediaMessageType,
+  isTargetMessageType,
   MAX_BODY_BYTES,
   toMessageView,
   type AppendRejection,
+  type SendableMessageType,
+  type StoredMessage,
   type UserMessageType,
 } from './domain/message';
+import { isSingleEmoji } from './domain/message-rules';
 import { AudienceCache } from './audience.cache';
 import { canRead } from './domain/visibility';
 import { statusFor } from './domain/watermarks';
@@ -40,13 +44,31 @@ export interface SendInput {
   clientMsgId: string;
   conversationId?: string;
   recipientId?: string;
-  type: UserMessageType;
+  /** May be left out when forwarding (the source's type is taken). */
+  type?: SendableMessageType;
   body?: string;
   mediaId?: string;
   /** View-once media: each recipient can download it once. */
   viewOnce?: boolean;
   replyToId?: string;
+  /** The message an edit, delete or reaction applies to. */
+  targetId?: string;
+  /** Forward this message: its type, body and media are copied. */
+  forwardOf?: string;
 }
+
+/** What a forward takes from its source. */
+interface ForwardedContent {
+  source: StoredMessage;
+  type: UserMessageType;
+  body: string;
+  mediaId: string | null;
+  forwardScore: number;
+}
+
+/** A message forwarded this many times or more is "forwarded many times". */
+export const FORWARDED_MANY_TIMES = 5;
+const FORWARD_WINDOW_MS = 60_000;
 
 export interface ConversationView {
   id: string;
@@ -123,18 +145,23 @@ export class ChatService implements OnModuleInit {
     caller: Caller,
     input: SendInput,
   ): Promise<{ message: MessageView; duplicate: boolean }> {
-    const body = input.body ?? '';
     if (input.conversationId && input.recipientId) {
       throw AppError.validation('Give either conversationId or recipientId, not both');
     }
-    if (input.type === 'text' && body.length === 0)
-      throw AppError.validation('body must not be empty');
-    const mediaProblem = mediaFieldsProblem(input);
-    if (mediaProblem) throw AppError.validation(mediaProblem);
-    if (body.length > MAX_BODY_BYTES / 4 && Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
+    const fieldsProblem = sendFieldsProblem(input);
+    if (fieldsProblem) throw AppError.validation(fieldsProblem);
+    const inputBody = input.body ?? '';
+    if (
+      inputBody.length > MAX_BODY_BYTES / 4 &&
+      Buffer.byteLength(inputBody, 'utf8') > MAX_BODY_BYTES
+    ) {
       throw AppError.tooLarge(`body is larger than ${MAX_BODY_BYTES} bytes`);
     }
     await this.checkRate(caller, input.clientMsgId);
+    const forwarded = input.forwardOf ? await this.forwardedContent(caller, input) : null;
+    const type = forwarded?.type ?? input.type!;
+    const body = forwarded?.body ?? inputBody;
+    const mediaId = forwarded ? forwarded.mediaId : (input.mediaId ?? null);
 
     const conversationId =
       input.conversationId ?? (await this.directWith(caller.userId, input.recipientId!));
@@ -148,21 +175,30 @@ export class ChatService implements OnModuleInit {
       if (peer && (await this.users.isBlocked(peer, caller.userId))) withheldFrom = peer;
     }
     if (input.replyToId) {
+      // One answer for a message that does not exist, is elsewhere or is hidden from the
+      // sender, so a reply cannot probe for messages of other conversations.
       const original = await this.messages.findById(input.replyToId);
       const joinedSeq = audience.members.find((m) => m.userId === caller.userId)?.joinedSeq ?? 0;
-      if (!original || original.conversationId !== conversationId || original.seq <= joinedSeq) {
+      if (
+        !original ||
+        original.conversationId !== conversationId ||
+        original.seq <= joinedSeq ||
+        original.withheldFrom === caller.userId
+      ) {
         throw AppError.notFound('Replied-to message');
       }
     }
+    if (forwarded)
+      await this.checkForwardRate(caller, input.clientMsgId, forwarded, conversationId);
 
     const id = uuidv7();
     // The share is recorded before the message, so no stored message points at media
     // its recipients could not fetch.
     const attached =
-      input.mediaId && isMediaMessageType(input.type)
+      mediaId && isMediaMessageType(type)
         ? await this.media.attach(caller.userId, {
-            mediaId: input.mediaId,
-            type: input.type,
+            mediaId,
+            type,
             viewOnce: input.viewOnce ?? false,
             messageId: id,
             conversationId,
@@ -174,9 +210,11 @@ export class ChatService implements OnModuleInit {
       senderId: caller.userId,
       senderDeviceId: caller.deviceId,
       clientMsgId: input.clientMsgId,
-      type: input.type,
+      type,
       body,
-      mediaId: input.mediaId ?? null,
+      mediaId,
+      targetId: input.targetId ?? null,
+      forwardScore: forwarded?.forwardScore ?? 0,
       viewOnce: input.viewOnce ?? false,
       replyToId: input.replyToId ?? null,
       withheldFrom,
@@ -204,7 +242,63 @@ export class ChatService implements OnModuleInit {
         });
       }
     }
+    // Also on a resend: a crash between the commit and this call must not leave the
+    // deleted message's media served.
+    if (message.type === 'delete' && message.targetId)
+      await this.media.withdrawMessage(message.targetId);
     return { message: view, duplicate };
+  }
+
+  /**
+   * The content a forward copies: NOT_FOUND unless the caller can read the source now
+   * (a tombstone has nothing to forward); only text and media messages can be forwarded.
+   */
+  private async forwardedContent(caller: Caller, input: SendInput): Promise<ForwardedContent> {
+    const source = await this.messages.findById(input.forwardOf!);
+    if (!source || source.deletedAt || !(await this.readableBy(caller.userId, source))) {
+      throw AppError.notFound('Forwarded message');
+    }
+    if (source.type === 'system' || isTargetMessageType(source.type)) {
+      throw AppError.validation('Only text and media messages can be forwarded');
+    }
+    if (input.type && input.type !== source.type) {
+      throw AppError.validation(`type must be the forwarded message's type (${source.type})`);
+    }
+    return {
+      source,
+      type: source.type,
+      // An E2E client re-encrypts the content for the new conversation and sends it.
+      body: input.body ?? source.body ?? '',
+      mediaId: source.mediaId,
+      forwardScore: (source.forwardScore ?? 0) + 1,
+    };
+  }
+
+  /**
+   * FORWARD_MAX_CHATS distinct conversations per source message per sender per minute
+   * (one when the source was forwarded many times). A resend of a stored forward passes.
+   */
+  private async checkForwardRate(
+    caller: Caller,
+    clientMsgId: string,
+    forwarded: ForwardedContent,
+    conversationId: string,
+  ): Promise<void> {
+    const configured = this.config.messages.forwardMaxChats;
+    if (configured <= 0) return;
+    const limit = (forwarded.source.forwardScore ?? 0) >= FORWARDED_MANY_TIMES ? 1 : configured;
+    const decision = await this.rateLimiter.consumeDistinct(
+      `fwd:${caller.userId}:${forwarded.source.id}`,
+      conversationId,
+      limit,
+      FORWARD_WINDOW_MS,
+    );
+    if (decision.allowed) return;
+    if (await this.messages.findBySenderAndClientId(caller.userId, clientMsgId)) return;
+    throw AppError.rateLimited(
+      decision.retryAfterMs,
+      `This message can be forwarded to at most ${limit} chat${limit === 1 ? '' : 's'} a minute`,
+    );
   }
 
   /**
@@ -493,11 +587,18 @@ export class ChatService implements OnModuleInit {
     const visible = new Set<string>();
     for (const id of unique([...messageIds])) {
       const message = await this.messages.findById(id);
-      if (!message || message.withheldFrom === userId) continue;
-      const membership = await this.conversations.findMembership(message.conversationId, userId);
-      if (canRead(userId, message, membership, new Date())) visible.add(id);
+      // A message deleted for everyone shows its media to no one.
+      if (message && !message.deletedAt && (await this.readableBy(userId, message)))
+        visible.add(id);
     }
     return visible;
+  }
+
+  /** A member when it was sent and not removed before it, not withheld from them, not expired. */
+  private async readableBy(userId: string, message: StoredMessage): Promise<boolean> {
+    if (message.withheldFrom === userId) return false;
+    const membership = await this.conversations.findMembership(message.conversationId, userId);
+    return canRead(userId, message, membership, new Date());
   }
 
   /** Present members who can see these messages (for media:ready). */
@@ -589,13 +690,48 @@ function rejectionError(reason: AppendRejection): AppError {
       return AppError.notAMember();
     case 'admin_only':
       return new AppError(ErrorCode.ADMIN_ONLY, 'Only admins can send messages in this group');
+    case 'target_not_found':
+      return AppError.notFound('Target message');
+    case 'target_invalid':
+      return AppError.validation(
+        'targetId must be a text or media message (and an edit of a text needs a body)',
+      );
+    case 'target_forbidden':
+      return AppError.forbidden('You can only change your own messages');
+    case 'target_window_closed':
+      return new AppError(ErrorCode.WINDOW_CLOSED, 'It is too late to change this message');
+    case 'too_many_reactions':
+      return new AppError(ErrorCode.CONFLICT, 'This message has the most distinct reactions');
   }
 }
 
-/** Media messages need a mediaId; other types take neither mediaId nor viewOnce. */
-function mediaFieldsProblem(input: SendInput): string | null {
-  if (isMediaMessageType(input.type)) {
-    return input.mediaId ? null : `mediaId is required for ${input.type} messages`;
+/**
+ * The rules between a send's fields that the parser and DTO leave to the service: media
+ * fields only on media messages, targetId exactly on edits, deletes and reactions, what
+ * each of those carries, and what a forward may add.
+ */
+export function sendFieldsProblem(input: SendInput): string | null {
+  const type = input.type;
+  if (input.forwardOf) {
+    if (input.mediaId) return 'A forward takes the media of the forwarded message';
+    if (input.targetId || (type && isTargetMessageType(type)))
+      return 'Edits, deletes and reactions cannot be forwarded';
+    return null;
+  }
+  if (!type) return 'type is required';
+  if (isTargetMessageType(type)) {
+    if (!input.targetId) return `targetId is required for ${type} messages`;
+    if (input.mediaId || input.viewOnce) return `A ${type} carries no media`;
+    if (input.replyToId) return `A ${type} is not a reply`;
+    if (type === 'delete' && input.body) return 'A delete carries no body';
+    if (type === 'reaction' && input.body && !isSingleEmoji(input.body))
+      return 'A reaction is one emoji, or "" to remove yours';
+    return null;
+  }
+  if (input.targetId) return 'targetId is only for edit, delete and reaction messages';
+  if (type === 'text' && !input.body) return 'body must not be empty';
+  if (isMediaMessageType(type)) {
+    return input.mediaId ? null : `mediaId is required for ${type} messages`;
   }
   if (input.mediaId) return 'mediaId is only for image, video, audio and document messages';
   if (input.viewOnce) return 'viewOnce is only for image, video, audio and document messages';

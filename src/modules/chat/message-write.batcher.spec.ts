@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { loadConfig } from '../../common/config/app-config';
 import { DomainEvents } from '../../common/events/domain-events';
 import type { AppendResult, MessageDraft } from './domain/message';
 import { MessageWriteBatcher } from './message-write.batcher';
@@ -49,7 +51,11 @@ function storeFailingOn(poison: string) {
 describe('MessageWriteBatcher', () => {
   it('writes what piles up behind a busy lane as one batch', async () => {
     const { store, calls, open } = storeFailingOn('never');
-    const batcher = new MessageWriteBatcher(store, new DomainEvents());
+    const batcher = new MessageWriteBatcher(
+      store,
+      new DomainEvents(),
+      loadConfig({ DATA_DIR: tmpdir() }),
+    );
     const first = batcher.append(draft('first'));
     const rest = Array.from({ length: 10 }, (_, i) => batcher.append(draft(`m${i}`)));
     open();
@@ -59,7 +65,11 @@ describe('MessageWriteBatcher', () => {
 
   it('one bad draft fails alone: its batch neighbours are stored, in order', async () => {
     const { store, calls, open } = storeFailingOn('bad');
-    const batcher = new MessageWriteBatcher(store, new DomainEvents());
+    const batcher = new MessageWriteBatcher(
+      store,
+      new DomainEvents(),
+      loadConfig({ DATA_DIR: tmpdir() }),
+    );
     const first = batcher.append(draft('first'));
     const neighbours = ['a', 'b', 'bad', 'c'].map((b) => batcher.append(draft(b)));
     open();

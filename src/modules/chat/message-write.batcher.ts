@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../../common/config/app-config';
 import { DomainEvents } from '../../common/events/domain-events';
 import type { AppendResult, MessageDraft } from './domain/message';
+import { MAX_REACTION_EMOJIS, type TargetPolicy } from './domain/message-rules';
 import { MessageRepository } from './ports/message.repository';
 
 interface Waiting {
@@ -32,13 +34,21 @@ export class MessageWriteBatcher {
     busy: false,
   }));
   private idleWaiters: Array<() => void> = [];
+  private readonly policy: TargetPolicy;
 
   private readonly logger = new Logger(MessageWriteBatcher.name);
 
   constructor(
     private readonly messages: MessageRepository,
     private readonly events: DomainEvents,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.policy = {
+      editWindowMs: config.messages.editWindowSec * 1000,
+      deleteWindowMs: config.messages.deleteWindowSec * 1000,
+      maxReactionEmojis: MAX_REACTION_EMOJIS,
+    };
+  }
 
   append(draft: MessageDraft): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
@@ -87,7 +97,10 @@ export class MessageWriteBatcher {
 
   private async write(batch: Waiting[]): Promise<void> {
     try {
-      const results = await this.messages.append(batch.map((w) => w.draft));
+      const results = await this.messages.append(
+        batch.map((w) => w.draft),
+        this.policy,
+      );
       batch.forEach((w, i) => w.resolve(results[i]));
       this.announce(results);
     } catch (error) {
@@ -97,7 +110,7 @@ export class MessageWriteBatcher {
       }
       // One bad draft must not fail its neighbours: retry each on its own.
       for (const w of batch) {
-        await this.messages.append([w.draft]).then(
+        await this.messages.append([w.draft], this.policy).then(
           (r) => {
             w.resolve(r[0]);
             this.announce(r);

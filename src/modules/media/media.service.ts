@@ -354,8 +354,6 @@ export class MediaService implements OnModuleInit {
     for (const key of keys) if (!inUse.has(key)) await this.storage.delete(key);
   }
 
-  // --- messages carrying media ------------------------------------------------------
-
   /**
    * Checks that the sender may send this media in a message of this type, and records
    * the share before the message is stored (so no stored message ever points at media
@@ -380,6 +378,15 @@ export class MediaService implements OnModuleInit {
       viewOnce: input.viewOnce,
     });
     return media;
+  }
+
+  /**
+   * A message carrying media was deleted for everyone: its share grants nothing any more.
+   * A media no other message shares is deleted (NOT_FOUND to everyone, the uploader too),
+   * and its bytes with it unless another media record stores the same bytes.
+   */
+  async withdrawMessage(messageId: string): Promise<void> {
+    await this.releaseMessages([messageId]);
   }
 
   /**

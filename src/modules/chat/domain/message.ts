@@ -7,6 +7,17 @@ export type UserMessageType = (typeof USER_MESSAGE_TYPES)[number];
 export const MEDIA_MESSAGE_TYPES = ['image', 'video', 'audio', 'document'] as const;
 export type MediaMessageType = (typeof MEDIA_MESSAGE_TYPES)[number];
 
+/** Events that change another message (their target) rather than adding content. */
+export const TARGET_MESSAGE_TYPES = ['edit', 'delete', 'reaction'] as const;
+export type TargetMessageType = (typeof TARGET_MESSAGE_TYPES)[number];
+/** Every type a client may send. */
+export const SENDABLE_MESSAGE_TYPES = [...USER_MESSAGE_TYPES, ...TARGET_MESSAGE_TYPES] as const;
+export type SendableMessageType = (typeof SENDABLE_MESSAGE_TYPES)[number];
+
+export function isTargetMessageType(type: string): type is TargetMessageType {
+  return (TARGET_MESSAGE_TYPES as readonly string[]).includes(type);
+}
+
 export function isMediaMessageType(type: string): type is MediaMessageType {
   return (MEDIA_MESSAGE_TYPES as readonly string[]).includes(type);
 }
@@ -22,8 +33,13 @@ export interface StoredMessage {
   senderDeviceId: string;
   clientMsgId: string;
   type: MessageType;
-  body: string;
+  /** Null once deleted for everyone. */
+  body: string | null;
   mediaId: string | null;
+  /** The message an edit, delete or reaction applies to; absent means null. */
+  targetId?: string | null;
+  /** Forwarding hops; absent means 0. */
+  forwardScore?: number;
   /** View-once media; absent means false (system messages, older rows). */
   viewOnce?: boolean;
   replyToId: string | null;
@@ -40,7 +56,12 @@ export interface StoredMessage {
  * What a send asks to store: the service chooses the id, the store assigns the seq and
  * the expiry (from the conversation's timer, read in the transaction that assigns the seq).
  */
-export type MessageDraft = Omit<StoredMessage, 'seq' | 'editedAt' | 'deletedAt' | 'expiresAt'>;
+export type MessageDraft = Omit<
+  StoredMessage,
+  'seq' | 'editedAt' | 'deletedAt' | 'expiresAt' | 'body'
+> & {
+  body: string;
+};
 
 /** A message the purge removed, with what it pointed at that may need removing too. */
 export interface PurgedMessage {
@@ -56,7 +77,32 @@ export interface StarredMessage {
 }
 
 /** Why the store refused a draft; checked in the same transaction that assigns the seq. */
-export type AppendRejection = 'conversation_not_found' | 'not_a_member' | 'admin_only';
+export type AppendRejection =
+  'conversation_not_found' | 'not_a_member' | 'admin_only' | TargetRejection;
+
+/**
+ * Why an edit, delete or reaction was refused, judged against the target in the write
+ * transaction: no such message visible to the sender in this conversation, a target that
+ * is itself an event (or a system message), not the sender's to change, too late, or one
+ * distinct emoji too many.
+ */
+export type TargetRejection =
+  | 'target_not_found'
+  | 'target_invalid'
+  | 'target_forbidden'
+  | 'target_window_closed'
+  | 'too_many_reactions';
+
+/** One emoji on a message and who reacted with it, in the order it was first used. */
+export interface ReactionSummary {
+  emoji: string;
+  userIds: string[];
+}
+
+/** A stored message as history shows it: with the reactions it currently has. */
+export interface MessageWithReactions extends StoredMessage {
+  reactions: ReactionSummary[];
+}
 
 export type AppendResult =
   | {
@@ -101,8 +147,8 @@ export function systemMessage(input: {
   };
 }
 
-export function toMessageView(m: StoredMessage): MessageView {
-  return {
+export function toMessageView(m: StoredMessage | MessageWithReactions): MessageView {
+  const view: MessageView = {
     id: m.id,
     conversationId: m.conversationId,
     seq: m.seq,
@@ -112,6 +158,8 @@ export function toMessageView(m: StoredMessage): MessageView {
     type: m.type,
     body: m.body,
     mediaId: m.mediaId,
+    targetId: m.targetId ?? null,
+    forwardScore: m.forwardScore ?? 0,
     viewOnce: m.viewOnce ?? false,
     replyToId: m.replyToId,
     createdAt: m.createdAt.toISOString(),
@@ -119,4 +167,6 @@ export function toMessageView(m: StoredMessage): MessageView {
     deletedAt: m.deletedAt ? m.deletedAt.toISOString() : null,
     expiresAt: m.expiresAt ? m.expiresAt.toISOString() : null,
   };
+  if ('reactions' in m) view.reactions = m.reactions;
+  return view;
 }

@@ -11,7 +11,12 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { LowercaseId } from '../../../common/validation/lowercase-id';
-import { isMediaMessageType, USER_MESSAGE_TYPES, type UserMessageType } from '../domain/message';
+import {
+  isMediaMessageType,
+  isTargetMessageType,
+  SENDABLE_MESSAGE_TYPES,
+  type SendableMessageType,
+} from '../domain/message';
 
 export class SendMessageDto {
   @ApiProperty({
@@ -37,12 +42,25 @@ export class SendMessageDto {
   @IsUUID('all', { message: 'recipientId (or conversationId) must be a UUID' })
   recipientId?: string;
 
-  @ApiProperty({ enum: USER_MESSAGE_TYPES })
-  @IsIn(USER_MESSAGE_TYPES)
-  type!: UserMessageType;
+  @ApiPropertyOptional({
+    enum: SENDABLE_MESSAGE_TYPES,
+    description: 'Required unless forwardOf is given (a forward takes its source’s type)',
+  })
+  @ValidateIf((o: SendMessageDto) => o.forwardOf == null || o.type != null)
+  @IsIn(SENDABLE_MESSAGE_TYPES)
+  type?: SendableMessageType;
 
-  @ApiPropertyOptional({ description: 'Opaque text or ciphertext, at most 65,536 UTF-8 bytes' })
-  @ValidateIf((o: SendMessageDto) => o.type === 'text' || o.body != null)
+  @ApiPropertyOptional({
+    description:
+      'Opaque text or ciphertext, at most 65,536 UTF-8 bytes; an edit’s new text; a reaction’s emoji ("" removes it); none for a delete',
+  })
+  @ValidateIf(
+    (o: SendMessageDto) =>
+      (o.type === 'text' && o.forwardOf == null) ||
+      o.type === 'edit' ||
+      o.type === 'reaction' ||
+      o.body != null,
+  )
   @IsString()
   body?: string;
 
@@ -50,7 +68,10 @@ export class SendMessageDto {
     description:
       'Required for image, video, audio and document messages: an uploaded media (POST /media) whose kind equals type',
   })
-  @ValidateIf((o: SendMessageDto) => isMediaMessageType(o.type) || o.mediaId != null)
+  @ValidateIf(
+    (o: SendMessageDto) =>
+      (o.type != null && isMediaMessageType(o.type) && o.forwardOf == null) || o.mediaId != null,
+  )
   @LowercaseId()
   @IsUUID('all', { message: 'mediaId must be the id of an uploaded media' })
   mediaId?: string;
@@ -67,6 +88,22 @@ export class SendMessageDto {
   @LowercaseId()
   @IsUUID()
   replyToId?: string;
+
+  @ApiPropertyOptional({ description: 'Edits, deletes and reactions: the message they apply to' })
+  @ValidateIf(
+    (o: SendMessageDto) => (o.type != null && isTargetMessageType(o.type)) || o.targetId != null,
+  )
+  @LowercaseId()
+  @IsUUID('all', { message: 'targetId must be the id of a message' })
+  targetId?: string;
+
+  @ApiPropertyOptional({
+    description: 'Forward this message: its type, body and media are copied (a body given is kept)',
+  })
+  @IsOptional()
+  @LowercaseId()
+  @IsUUID('all', { message: 'forwardOf must be the id of a message' })
+  forwardOf?: string;
 }
 
 export class AckDto {
@@ -147,6 +184,11 @@ export class DirectConversationDto {
   userId!: string;
 }
 
+export class ReactionDto {
+  @ApiProperty() emoji!: string;
+  @ApiProperty({ type: [String] }) userIds!: string[];
+}
+
 export class MessageResponseDto {
   @ApiProperty() id!: string;
   @ApiProperty() conversationId!: string;
@@ -154,9 +196,20 @@ export class MessageResponseDto {
   @ApiProperty() senderId!: string;
   @ApiProperty() senderDeviceId!: string;
   @ApiProperty() clientMsgId!: string;
-  @ApiProperty({ enum: ['text', 'image', 'video', 'audio', 'document', 'system'] }) type!: string;
-  @ApiProperty() body!: string;
+  @ApiProperty({
+    enum: ['text', 'image', 'video', 'audio', 'document', 'system', 'edit', 'delete', 'reaction'],
+  })
+  type!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Null once deleted for everyone' })
+  body!: string | null;
   @ApiProperty({ nullable: true, type: String }) mediaId!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The message an edit, delete or reaction applies to',
+  })
+  targetId!: string | null;
+  @ApiProperty({ description: 'Forwarding hops (0: not forwarded)' }) forwardScore!: number;
   @ApiProperty({ description: 'View-once media' }) viewOnce!: boolean;
   @ApiProperty({ nullable: true, type: String }) replyToId!: string | null;
   @ApiProperty() createdAt!: string;
@@ -168,6 +221,11 @@ export class MessageResponseDto {
     description: 'When a disappearing message expires; null unless the timer was on',
   })
   expiresAt!: string | null;
+  @ApiPropertyOptional({
+    type: [ReactionDto],
+    description: 'History reads only: the reactions the message has now',
+  })
+  reactions?: ReactionDto[];
 }
 
 export class MessagePageDto {

@@ -54,13 +54,18 @@ describe('hot-path parsers agree with the DTOs', () => {
             'audio',
             'document',
             'system',
+            'edit',
+            'delete',
+            'reaction',
             'TEXT',
             3,
           ),
-          body: oneOf<unknown>(absent, null, '', 'hi', '€'.repeat(10), 5, ['x'], {}),
+          body: oneOf<unknown>(absent, null, '', 'hi', '👍', '€'.repeat(10), 5, ['x'], {}),
           mediaId: idish,
           viewOnce: oneOf<unknown>(absent, null, true, false, 'true', 1),
           replyToId: idish,
+          targetId: idish,
+          forwardOf: idish,
           extra: oneOf<unknown>(absent, absent, absent, 1, 'x'),
         }),
         (entries) => {
@@ -71,12 +76,20 @@ describe('hot-path parsers agree with the DTOs', () => {
             // Both normalise ids the same way.
             const fast = parseSendMessage(payload);
             const dto = validateDto(SendMessageDto, payload);
-            for (const key of ['clientMsgId', 'conversationId', 'recipientId', 'mediaId'] as const)
+            for (const key of [
+              'clientMsgId',
+              'conversationId',
+              'recipientId',
+              'mediaId',
+              'replyToId',
+              'targetId',
+              'forwardOf',
+            ] as const)
               expect(fast[key] ?? null).toBe(dto[key] ?? null);
           }
         },
       ),
-      { numRuns: 3000 },
+      { numRuns: 6000 },
     );
   });
 
@@ -136,7 +149,21 @@ describe('hot-path parsers agree with the DTOs', () => {
       mediaId: undefined,
       viewOnce: undefined,
       replyToId: undefined,
+      targetId: undefined,
+      forwardOf: undefined,
     });
+    expect(
+      parseSendMessage({ clientMsgId: uuid, conversationId: uuid, forwardOf: uuid, type: null }),
+    ).toMatchObject({ type: undefined, forwardOf: uuid, body: undefined });
+    expect(
+      parseSendMessage({
+        clientMsgId: uuid,
+        conversationId: uuid,
+        type: 'reaction',
+        targetId: uuid,
+        body: '',
+      }),
+    ).toMatchObject({ type: 'reaction', targetId: uuid, body: '' });
     expect(parseAck({ conversationId: uuid, seq: 3, status: 'read' })).toEqual({
       conversationId: uuid,
       seq: 3,

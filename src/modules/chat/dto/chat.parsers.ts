@@ -1,5 +1,10 @@
 import { AppError } from '../../../common/errors';
-import { isMediaMessageType, USER_MESSAGE_TYPES, type UserMessageType } from '../domain/message';
+import {
+  isMediaMessageType,
+  isTargetMessageType,
+  SENDABLE_MESSAGE_TYPES,
+  type SendableMessageType,
+} from '../domain/message';
 import type { SendInput } from '../chat.service';
 
 /**
@@ -18,9 +23,11 @@ const SEND_KEYS = new Set([
   'mediaId',
   'viewOnce',
   'replyToId',
+  'targetId',
+  'forwardOf',
 ]);
 const ACK_KEYS = new Set(['conversationId', 'seq', 'status']);
-const TYPES: ReadonlySet<string> = new Set(USER_MESSAGE_TYPES);
+const TYPES: ReadonlySet<string> = new Set(SENDABLE_MESSAGE_TYPES);
 
 function record(payload: unknown): Record<string, unknown> {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
@@ -55,18 +62,34 @@ export function parseSendMessage(payload: unknown): SendInput {
   if (conversationId === undefined && recipientId === undefined) {
     throw AppError.validation('conversationId (or recipientId) must be a UUID');
   }
-  if (typeof type !== 'string' || !TYPES.has(type)) {
+  const forwardOf = optionalUuid(p, 'forwardOf');
+  // A forward may leave the type out: the forwarded message's is taken.
+  const typeGiven = type !== undefined && type !== null;
+  if ((typeGiven || forwardOf === undefined) && (typeof type !== 'string' || !TYPES.has(type))) {
     throw AppError.validation(
-      `type must be one of the following values: ${USER_MESSAGE_TYPES.join(', ')}`,
+      `type must be one of the following values: ${SENDABLE_MESSAGE_TYPES.join(', ')}`,
     );
   }
+  const sendType = typeGiven ? (type as SendableMessageType) : undefined;
   if (body !== undefined && body !== null && typeof body !== 'string')
     throw AppError.validation('body must be a string');
-  if (type === 'text' && typeof body !== 'string')
-    throw AppError.validation('body must be a string');
+  const needsBody =
+    (sendType === 'text' && forwardOf === undefined) ||
+    sendType === 'edit' ||
+    sendType === 'reaction';
+  if (needsBody && typeof body !== 'string') throw AppError.validation('body must be a string');
   const mediaId = optionalUuid(p, 'mediaId');
-  if (mediaId === undefined && isMediaMessageType(type)) {
+  if (
+    mediaId === undefined &&
+    sendType !== undefined &&
+    isMediaMessageType(sendType) &&
+    forwardOf === undefined
+  ) {
     throw AppError.validation('mediaId must be the id of an uploaded media');
+  }
+  const targetId = optionalUuid(p, 'targetId');
+  if (targetId === undefined && sendType !== undefined && isTargetMessageType(sendType)) {
+    throw AppError.validation('targetId must be the id of a message');
   }
   const { viewOnce } = p;
   if (viewOnce !== undefined && viewOnce !== null && typeof viewOnce !== 'boolean') {
@@ -76,11 +99,13 @@ export function parseSendMessage(payload: unknown): SendInput {
     clientMsgId: clientMsgId.toLowerCase(),
     conversationId,
     recipientId,
-    type: type as UserMessageType,
+    type: sendType,
     body: typeof body === 'string' ? body : undefined,
     mediaId,
     viewOnce: typeof viewOnce === 'boolean' ? viewOnce : undefined,
     replyToId: optionalUuid(p, 'replyToId'),
+    targetId,
+    forwardOf,
   };
 }
 

@@ -2,10 +2,12 @@ import type { PendingRange } from '../domain/conversation';
 import type {
   AppendResult,
   MessageDraft,
+  MessageWithReactions,
   PurgedMessage,
   StarredMessage,
   StoredMessage,
 } from '../domain/message';
+import type { TargetPolicy } from '../domain/message-rules';
 
 export interface HistoryQuery {
   conversationId: string;
@@ -48,15 +50,26 @@ export abstract class MessageRepository {
    * member, or the group lets only admins send and the sender is not one; a refused
    * draft takes no seq. A stored draft gets `expiresAt` = its `createdAt` plus the
    * conversation's disappearing timer when the timer is on. Results follow draft order.
+   *
+   * Edits, deletes and reactions (drafts with a `targetId`) are judged against their
+   * target by the policy in the same transaction (an event sees the batch's earlier
+   * events applied), refused with a `target_*` or `too_many_reactions` reason, and their
+   * effect on the target (edited body and `editedAt`; a tombstone with body and media
+   * null and its edits and reactions emptied; one reaction per member) is written in it.
    */
-  abstract append(drafts: readonly MessageDraft[]): Promise<AppendResult[]>;
+  abstract append(drafts: readonly MessageDraft[], policy?: TargetPolicy): Promise<AppendResult[]>;
   abstract findById(id: string): Promise<StoredMessage | null>;
   abstract findBySenderAndClientId(
     senderId: string,
     clientMsgId: string,
   ): Promise<StoredMessage | null>;
-  /** A page of history in ascending seq; fetches `limit + 1` to tell whether there is more. */
-  abstract history(query: HistoryQuery): Promise<{ messages: StoredMessage[]; hasMore: boolean }>;
+  /**
+   * A page of history in ascending seq, each message with its current reactions; fetches
+   * `limit + 1` to tell whether there is more.
+   */
+  abstract history(
+    query: HistoryQuery,
+  ): Promise<{ messages: MessageWithReactions[]; hasMore: boolean }>;
   /** Oldest first within each range, ranges in the given order, at most `limit` in all. */
   abstract pending(ranges: readonly PendingRange[], query: PendingQuery): Promise<StoredMessage[]>;
   /** The newest message visible to the viewer at or below each range's untilSeq. */

@@ -1,15 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { Db, type SqlRunner } from '../../../../common/database/db';
 import type { PendingRange } from '../../domain/conversation';
-import type {
-  AppendRejection,
-  AppendResult,
-  MessageDraft,
-  MessageType,
-  PurgedMessage,
-  StarredMessage,
-  StoredMessage,
+import type { MemberRole } from '../../domain/conversation';
+import {
+  isTargetMessageType,
+  type AppendRejection,
+  type AppendResult,
+  type MessageDraft,
+  type MessageType,
+  type MessageWithReactions,
+  type PurgedMessage,
+  type ReactionSummary,
+  type StarredMessage,
+  type StoredMessage,
 } from '../../domain/message';
+import {
+  applyReaction,
+  DEFAULT_TARGET_POLICY,
+  judgeTargetAction,
+  type TargetActor,
+  type TargetPolicy,
+} from '../../domain/message-rules';
 import {
   MessageRepository,
   type HistoryQuery,
@@ -25,8 +36,10 @@ interface MessageRow {
   sender_device_id: string;
   client_msg_id: string;
   type: MessageType;
-  body: string;
+  body: string | null;
   media_id: string | null;
+  target_id: string | null;
+  forward_score: number;
   view_once: boolean;
   reply_to_id: string | null;
   withheld_from: string | null;
@@ -37,7 +50,7 @@ interface MessageRow {
 }
 
 const cols = `m.id, m.conversation_id, m.seq, m.sender_id, m.sender_device_id, m.client_msg_id, m.type,
-  m.body, m.media_id, m.view_once, m.reply_to_id, m.withheld_from, m.created_at, m.edited_at, m.deleted_at,
+  m.body, m.media_id, m.target_id, m.forward_score, m.view_once, m.reply_to_id, m.withheld_from, m.created_at, m.edited_at, m.deleted_at,
   m.expires_at`;
 
 /**
@@ -59,6 +72,8 @@ function toMessage(r: MessageRow): StoredMessage {
     type: r.type,
     body: r.body,
     mediaId: r.media_id,
+    targetId: r.target_id,
+    forwardScore: r.forward_score,
     viewOnce: r.view_once,
     replyToId: r.reply_to_id,
     withheldFrom: r.withheld_from,
@@ -80,6 +95,18 @@ function rangeArrays(ranges: readonly PendingRange[]): [string[], number[], numb
   ];
 }
 
+/** What a batch's edits, deletes and reactions do to their targets. */
+interface TargetEffects {
+  rejected: Map<MessageDraft, AppendRejection>;
+  /** Target id -> its final body. */
+  edits: Map<string, string>;
+  deletes: Set<string>;
+  /** Target id -> member -> emoji, as it stands after the batch. */
+  reactions: Map<string, Map<string, string>>;
+  /** "target:member" -> the last reaction draft of the batch for it. */
+  reactionDrafts: Map<string, MessageDraft>;
+}
+
 @Injectable()
 export class MessagePostgresRepository extends MessageRepository {
   constructor(private readonly db: Db) {
@@ -92,11 +119,14 @@ export class MessagePostgresRepository extends MessageRepository {
    * their settings and membership version, one membership check for all senders, one seq
    * allocation and one multi-row insert. A concurrent duplicate or deadlock retries the batch.
    */
-  async append(drafts: readonly MessageDraft[]): Promise<AppendResult[]> {
+  async append(
+    drafts: readonly MessageDraft[],
+    policy: TargetPolicy = DEFAULT_TARGET_POLICY,
+  ): Promise<AppendResult[]> {
     if (!drafts.length) return [];
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => this.appendIn(tx, drafts));
+        return await this.db.transaction((tx) => this.appendIn(tx, drafts, policy));
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (attempt >= 4 || !code || !RETRYABLE.has(code)) throw error;
@@ -104,7 +134,11 @@ export class MessagePostgresRepository extends MessageRepository {
     }
   }
 
-  private async appendIn(tx: SqlRunner, drafts: readonly MessageDraft[]): Promise<AppendResult[]> {
+  private async appendIn(
+    tx: SqlRunner,
+    drafts: readonly MessageDraft[],
+    policy: TargetPolicy,
+  ): Promise<AppendResult[]> {
     const existing = await tx.query<MessageRow>(
       `SELECT ${cols} FROM messages m
          JOIN unnest($1::uuid[], $2::text[]) AS k(sender_id, client_msg_id)
@@ -126,7 +160,12 @@ export class MessagePostgresRepository extends MessageRepository {
 
     const conversations = new Map<
       string,
-      { onlyAdminsCanSend: boolean; membersVersion: number; disappearAfterSec: number }
+      {
+        type: 'direct' | 'group';
+        onlyAdminsCanSend: boolean;
+        membersVersion: number;
+        disappearAfterSec: number;
+      }
     >();
     const rejected = new Map<string, AppendRejection>();
     const created = new Map<string, StoredMessage>();
@@ -135,14 +174,15 @@ export class MessagePostgresRepository extends MessageRepository {
     // sender's active membership in them.
     const locked = await tx.query<{
       id: string;
-      type: string;
+      type: 'direct' | 'group';
       only_admins_can_send: boolean;
       members_version: number;
       disappear_after_sec: number;
       user_id: string | null;
-      role: string | null;
+      role: MemberRole | null;
+      joined_seq: number | null;
     }>(
-      `SELECT c.id, c.type, c.only_admins_can_send, c.members_version, c.disappear_after_sec, m.user_id, m.role
+      `SELECT c.id, c.type, c.only_admins_can_send, c.members_version, c.disappear_after_sec, m.user_id, m.role, m.joined_seq
          FROM conversations c
          LEFT JOIN conversation_members m
            ON m.conversation_id = c.id AND m.user_id = ANY($2::uuid[]) AND m.left_seq IS NULL
@@ -151,28 +191,40 @@ export class MessagePostgresRepository extends MessageRepository {
         FOR UPDATE OF c`,
       [conversationIds, [...new Set(candidates.map((d) => d.senderId))]],
     );
-    const roles = new Map<string, string>();
+    const roles = new Map<string, { role: MemberRole; joinedSeq: number }>();
     for (const c of locked) {
       conversations.set(c.id, {
+        type: c.type,
         onlyAdminsCanSend: c.type === 'group' && c.only_admins_can_send,
         membersVersion: c.members_version,
         disappearAfterSec: c.disappear_after_sec,
       });
-      if (c.user_id && c.role) roles.set(`${c.id}:${c.user_id}`, c.role);
+      if (c.user_id && c.role)
+        roles.set(`${c.id}:${c.user_id}`, { role: c.role, joinedSeq: Number(c.joined_seq) });
     }
 
     if (candidates.length) {
-      const fresh: MessageDraft[] = [];
+      const allowed: MessageDraft[] = [];
       for (const d of candidates) {
         const key = dedupeKey(d.senderId, d.clientMsgId);
         const conversation = conversations.get(d.conversationId);
-        const role = roles.get(`${d.conversationId}:${d.senderId}`);
+        const member = roles.get(`${d.conversationId}:${d.senderId}`);
         if (!conversation) rejected.set(key, 'conversation_not_found');
-        else if (!role) rejected.set(key, 'not_a_member');
-        else if (conversation.onlyAdminsCanSend && role === 'member')
+        else if (!member) rejected.set(key, 'not_a_member');
+        else if (conversation.onlyAdminsCanSend && member.role === 'member')
           rejected.set(key, 'admin_only');
-        else fresh.push(d);
+        else allowed.push(d);
       }
+      const effects = await this.judgeTargets(tx, allowed, policy, (d) => ({
+        userId: d.senderId,
+        ...roles.get(`${d.conversationId}:${d.senderId}`)!,
+        conversationType: conversations.get(d.conversationId)!.type,
+      }));
+      const fresh = allowed.filter((d) => {
+        const reason = effects.rejected.get(d);
+        if (reason) rejected.set(dedupeKey(d.senderId, d.clientMsgId), reason);
+        return !reason;
+      });
 
       if (fresh.length) {
         const counts = new Map<string, number>();
@@ -200,10 +252,11 @@ export class MessagePostgresRepository extends MessageRepository {
         });
         await tx.query(
           `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
-                                 body, media_id, reply_to_id, withheld_from, created_at, view_once, expires_at)
+                                 body, media_id, reply_to_id, withheld_from, created_at, view_once, expires_at,
+                                 target_id, forward_score)
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
                                 $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[],
-                                $13::boolean[], $14::timestamptz[])`,
+                                $13::boolean[], $14::timestamptz[], $15::uuid[], $16::int[])`,
           [
             fresh.map((d) => d.id),
             fresh.map((d) => d.conversationId),
@@ -219,11 +272,17 @@ export class MessagePostgresRepository extends MessageRepository {
             fresh.map(() => now),
             fresh.map((d) => d.viewOnce ?? false),
             expiries,
+            fresh.map((d) => d.targetId ?? null),
+            fresh.map((d) => d.forwardScore ?? 0),
           ],
         );
+        const seqOf = new Map(fresh.map((d, i) => [d, seqs[i]]));
+        await this.applyTargetEffects(tx, effects, seqOf, now);
         fresh.forEach((d, i) => {
           created.set(dedupeKey(d.senderId, d.clientMsgId), {
             ...d,
+            targetId: d.targetId ?? null,
+            forwardScore: d.forwardScore ?? 0,
             viewOnce: d.viewOnce ?? false,
             seq: seqs[i],
             createdAt: now,
@@ -258,6 +317,161 @@ export class MessagePostgresRepository extends MessageRepository {
     });
   }
 
+  /**
+   * Judges the batch's edits, deletes and reactions against their targets, read in one
+   * statement (the conversation lock already held keeps them from changing), in draft order: an event sees the earlier events of the
+   * batch applied. Returns what to refuse and the targets' final state to write.
+   */
+  private async judgeTargets(
+    tx: SqlRunner,
+    drafts: readonly MessageDraft[],
+    policy: TargetPolicy,
+    actorOf: (d: MessageDraft) => TargetActor,
+  ): Promise<TargetEffects> {
+    const effects: TargetEffects = {
+      rejected: new Map(),
+      edits: new Map(),
+      deletes: new Set(),
+      reactions: new Map(),
+      reactionDrafts: new Map(),
+    };
+    const events = drafts.filter((d) => isTargetMessageType(d.type));
+    if (!events.length) return effects;
+    const targetIds = [
+      ...new Set(events.map((d) => d.targetId).filter((id): id is string => !!id)),
+    ];
+    const targets = new Map<string, StoredMessage>();
+    if (targetIds.length) {
+      const rows = await tx.query<MessageRow>(
+        `SELECT ${cols} FROM messages m WHERE m.id = ANY($1::uuid[])`,
+        [targetIds],
+      );
+      for (const row of rows) targets.set(row.id, toMessage(row));
+    }
+    const reactedIds = [
+      ...new Set(
+        events
+          .filter((d) => d.type === 'reaction' && targets.has(d.targetId!))
+          .map((d) => d.targetId!),
+      ),
+    ];
+    if (reactedIds.length) {
+      const rows = await tx.query<{ message_id: string; user_id: string; emoji: string }>(
+        `SELECT message_id, user_id, emoji FROM message_reactions
+          WHERE message_id = ANY($1::uuid[]) ORDER BY reacted_seq`,
+        [reactedIds],
+      );
+      for (const row of rows) {
+        let byUser = effects.reactions.get(row.message_id);
+        if (!byUser) effects.reactions.set(row.message_id, (byUser = new Map<string, string>()));
+        byUser.set(row.user_id, row.emoji);
+      }
+    }
+    const now = new Date();
+    for (const d of events) {
+      const target = d.targetId ? (targets.get(d.targetId) ?? null) : null;
+      const type = d.type as 'edit' | 'delete' | 'reaction';
+      let reason = judgeTargetAction(
+        { type, conversationId: d.conversationId, body: d.body },
+        actorOf(d),
+        target,
+        now,
+        policy,
+      );
+      if (!reason && type === 'reaction') {
+        const next = applyReaction(
+          effects.reactions.get(target!.id) ?? new Map<string, string>(),
+          d.senderId,
+          d.body,
+          policy.maxReactionEmojis,
+        );
+        if (next) {
+          effects.reactions.set(target!.id, next);
+          effects.reactionDrafts.set(`${target!.id}:${d.senderId}`, d);
+        } else reason = 'too_many_reactions';
+      }
+      if (reason) {
+        effects.rejected.set(d, reason);
+        continue;
+      }
+      if (type === 'edit') {
+        targets.set(target!.id, { ...target!, body: d.body, editedAt: now });
+        effects.edits.set(target!.id, d.body);
+      } else if (type === 'delete') {
+        targets.set(target!.id, { ...target!, body: null, mediaId: null, deletedAt: now });
+        effects.deletes.add(target!.id);
+        effects.edits.delete(target!.id);
+        effects.reactions.delete(target!.id);
+      }
+    }
+    return effects;
+  }
+
+  /**
+   * Writes the targets' final state: one statement per kind of change in the batch,
+   * whatever the number of events or the size of the group.
+   */
+  private async applyTargetEffects(
+    tx: SqlRunner,
+    effects: TargetEffects,
+    seqOf: ReadonlyMap<MessageDraft, number>,
+    now: Date,
+  ): Promise<void> {
+    if (effects.edits.size) {
+      const ids = [...effects.edits.keys()];
+      await tx.query(
+        `UPDATE messages m SET body = v.body, edited_at = $3
+           FROM unnest($1::uuid[], $2::text[]) AS v(id, body) WHERE m.id = v.id`,
+        [ids, ids.map((id) => effects.edits.get(id)), now],
+      );
+    }
+    // Only reactions written by this batch change rows: untouched members keep theirs.
+    const touched = [...effects.reactionDrafts.entries()].filter(
+      ([, d]) => !effects.deletes.has(d.targetId!),
+    );
+    if (touched.length) {
+      const rows = touched.map(([, d]) => ({
+        messageId: d.targetId!,
+        userId: d.senderId,
+        emoji: effects.reactions.get(d.targetId!)?.get(d.senderId) ?? '',
+        seq: seqOf.get(d) ?? 0,
+        withheldFrom: d.withheldFrom,
+      }));
+      // A reaction whose event was withheld (the peer blocked its sender) stays hidden
+      // from that peer's history too, as its event is from their sync.
+      await tx.query(
+        `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::uuid[])
+                      AS v(message_id, user_id, emoji, reacted_seq, withheld_from)),
+              removed AS (DELETE FROM message_reactions r USING v
+                           WHERE v.emoji = '' AND r.message_id = v.message_id AND r.user_id = v.user_id)
+         INSERT INTO message_reactions (message_id, user_id, emoji, reacted_seq, withheld_from)
+         SELECT message_id, user_id, emoji, reacted_seq, withheld_from FROM v WHERE emoji <> ''
+         ON CONFLICT (message_id, user_id)
+         DO UPDATE SET emoji = excluded.emoji, reacted_seq = excluded.reacted_seq,
+                       withheld_from = excluded.withheld_from`,
+        [
+          rows.map((r) => r.messageId),
+          rows.map((r) => r.userId),
+          rows.map((r) => r.emoji),
+          rows.map((r) => r.seq),
+          rows.map((r) => r.withheldFrom),
+        ],
+      );
+    }
+    if (effects.deletes.size) {
+      const ids = [...effects.deletes];
+      // The target becomes a tombstone, and the edits and reactions pointing at it lose
+      // their content too, so nothing of what was deleted can still be read.
+      await tx.query(
+        `WITH gone AS (DELETE FROM message_reactions WHERE message_id = ANY($1::uuid[]))
+         UPDATE messages SET body = NULL, media_id = NULL, edited_at = NULL, deleted_at = $2
+          WHERE id = ANY($1::uuid[])
+             OR (target_id = ANY($1::uuid[]) AND type IN ('edit', 'reaction'))`,
+        [ids, now],
+      );
+    }
+  }
+
   async findById(id: string): Promise<StoredMessage | null> {
     const [row] = await this.db.query<MessageRow>(
       `SELECT ${cols} FROM messages m WHERE m.id = $1`,
@@ -277,7 +491,7 @@ export class MessagePostgresRepository extends MessageRepository {
     return row ? toMessage(row) : null;
   }
 
-  async history(q: HistoryQuery): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
+  async history(q: HistoryQuery): Promise<{ messages: MessageWithReactions[]; hasMore: boolean }> {
     const low = Math.max(q.minSeqExclusive, q.afterSeq ?? q.minSeqExclusive);
     const high = Math.min(q.maxSeq, q.beforeSeq !== undefined ? q.beforeSeq - 1 : q.maxSeq);
     if (high <= low) return { messages: [], hasMore: false };
@@ -293,7 +507,37 @@ export class MessagePostgresRepository extends MessageRepository {
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit).map(toMessage);
     if (!ascending) page.reverse();
-    return { messages: page, hasMore };
+    const reactions = await this.reactionsOf(
+      page.map((m) => m.id),
+      q.viewerId,
+    );
+    return {
+      messages: page.map((m) => ({ ...m, reactions: reactions.get(m.id) ?? [] })),
+      hasMore,
+    };
+  }
+
+  /** Each message's reactions, grouped by emoji in the order each emoji was first used. */
+  private async reactionsOf(
+    messageIds: string[],
+    viewerId: string,
+  ): Promise<Map<string, ReactionSummary[]>> {
+    const out = new Map<string, ReactionSummary[]>();
+    if (!messageIds.length) return out;
+    const rows = await this.db.query<{ message_id: string; user_id: string; emoji: string }>(
+      `SELECT message_id, user_id, emoji FROM message_reactions
+        WHERE message_id = ANY($1::uuid[]) AND (withheld_from IS NULL OR withheld_from <> $2)
+        ORDER BY reacted_seq, user_id`,
+      [messageIds, viewerId],
+    );
+    for (const row of rows) {
+      let list = out.get(row.message_id);
+      if (!list) out.set(row.message_id, (list = []));
+      let entry = list.find((r) => r.emoji === row.emoji);
+      if (!entry) list.push((entry = { emoji: row.emoji, userIds: [] }));
+      entry.userIds.push(row.user_id);
+    }
+    return out;
   }
 
   async pending(ranges: readonly PendingRange[], q: PendingQuery): Promise<StoredMessage[]> {
@@ -348,7 +592,7 @@ export class MessagePostgresRepository extends MessageRepository {
       `SELECT r.conversation_id, count(m.id)::int AS n
          FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS r(conversation_id, after_seq, until_seq)
          JOIN messages m ON m.conversation_id = r.conversation_id AND m.seq > r.after_seq AND m.seq <= r.until_seq
-        WHERE m.sender_id <> $4 AND m.type <> 'system' AND (m.withheld_from IS NULL OR m.withheld_from <> $4)
+        WHERE m.sender_id <> $4 AND m.type NOT IN ('system', 'edit', 'delete', 'reaction') AND (m.withheld_from IS NULL OR m.withheld_from <> $4)
           AND ${readableBy('m', '$4')}
         GROUP BY r.conversation_id`,
       [ids, after, until, viewerId],
