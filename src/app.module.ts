@@ -15,6 +15,7 @@ import { ChatModule } from './modules/chat/chat.module';
 import { MediaModule } from './modules/media/media.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { PresenceModule } from './modules/presence/presence.module';
+import { CallsModule } from './modules/calls/calls.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 
@@ -43,6 +44,7 @@ export class AppModule {
         MediaModule,
         GroupsModule,
         PresenceModule,
+        CallsModule,
       ],
     };
   }

@@ -62,6 +62,29 @@ export interface MediaReadyEvent {
   durationMs?: number;
 }
 
+export type CallMediaKind = 'audio' | 'video';
+
+export interface CallIncomingEvent {
+  callId: string;
+  conversationId: string;
+  callerId: string;
+  callerDeviceId: string;
+  media: CallMediaKind;
+}
+
+export interface CallEndedEvent {
+  callId: string;
+  reason: 'rejected' | 'cancelled' | 'hangup' | 'missed' | 'busy' | 'failed' | 'answered_elsewhere';
+}
+
+export interface CallSignalEvent {
+  callId: string;
+  fromUserId: string;
+  fromDeviceId: string;
+  /** Opaque JSON (SDP, ICE candidates) as the sending device gave it. */
+  data: unknown;
+}
+
 /**
  * Every event the server sends to clients, with its payload. All outbound traffic goes
  * through RealtimeEmitter, which only accepts these.
@@ -75,6 +98,11 @@ export interface ServerToClientEvents {
   'server:draining': { reconnectInMs: number };
   'conversation:updated': { conversationId: string };
   'media:ready': MediaReadyEvent;
+  'call:incoming': CallIncomingEvent;
+  'call:accepted': { callId: string; userId: string; deviceId: string };
+  'call:ended': CallEndedEvent;
+  'call:left': { callId: string; userId: string };
+  'call:signal': CallSignalEvent;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -150,7 +150,8 @@ export class MessagePostgresRepository extends MessageRepository {
         const role = roles.get(`${d.conversationId}:${d.senderId}`);
         if (!conversation) rejected.set(key, 'conversation_not_found');
         else if (!role) rejected.set(key, 'not_a_member');
-        else if (conversation.onlyAdminsCanSend && role === 'member')
+        // System messages are the server's record of an event (a call), not a member's say.
+        else if (conversation.onlyAdminsCanSend && role === 'member' && d.type !== 'system')
           rejected.set(key, 'admin_only');
         else fresh.push(d);
       }
