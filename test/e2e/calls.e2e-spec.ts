@@ -11,10 +11,11 @@ import {
   type Session,
 } from '../utils/clients';
 import { http } from '../utils/http';
-import { startTestApp, type TestApp } from '../utils/test-app';
+import { backendFromEnvironment, startTestApp, type TestApp } from '../utils/test-app';
 import { startTurnServer, type TurnServer } from '../utils/turn-server';
 import { pingThroughRelay, type CallSide } from '../utils/webrtc-peers';
 
+const backend = backendFromEnvironment();
 const TURN_SECRET = 'calls-e2e-turn-secret-0123456789';
 const RING_TIMEOUT_SEC = 2;
 const GRACE_SEC = 1;
@@ -28,20 +29,19 @@ describe('calls (e2e)', () => {
   let turn: TurnServer;
   let t: TestApp;
   const sockets: Socket[] = [];
+  const settings = (): Record<string, string> => ({
+    CALL_RING_TIMEOUT_SEC: String(RING_TIMEOUT_SEC),
+    CALL_DISCONNECT_GRACE_SEC: String(GRACE_SEC),
+    CALL_MAX_PARTICIPANTS: '3',
+    STUN_URLS: 'stun:127.0.0.1:3478',
+    TURN_URLS: turn.url,
+    TURN_SECRET,
+    TURN_TTL_SEC: '600',
+  });
 
   beforeAll(async () => {
     turn = await startTurnServer(TURN_SECRET);
-    t = await startTestApp({
-      env: {
-        CALL_RING_TIMEOUT_SEC: String(RING_TIMEOUT_SEC),
-        CALL_DISCONNECT_GRACE_SEC: String(GRACE_SEC),
-        CALL_MAX_PARTICIPANTS: '3',
-        STUN_URLS: 'stun:127.0.0.1:3478',
-        TURN_URLS: turn.url,
-        TURN_SECRET,
-        TURN_TTL_SEC: '600',
-      },
-    });
+    t = await startTestApp({ env: settings() });
   }, 60_000);
 
   afterAll(async () => {
@@ -53,9 +53,9 @@ describe('calls (e2e)', () => {
   const api = (who: Session, method: string, path: string, body?: unknown) =>
     http(t.api, method, path, { token: who.accessToken, body });
 
-  const device = async (phone?: string): Promise<Device> => {
-    const session = await signIn(t, phone);
-    const socket = await connect(t, session.accessToken);
+  const device = async (phone?: string, on: TestApp = t): Promise<Device> => {
+    const session = await signIn(on, phone);
+    const socket = await connect(on, session.accessToken);
     sockets.push(socket);
     return { ...session, socket };
   };
@@ -571,4 +571,74 @@ describe('calls (e2e)', () => {
       await request(a.socket, 'call:cancel', { callId });
     });
   });
+
+  // A second instance on the same PostgreSQL and Redis: only in the scaled shape.
+  if (backend.databaseUrl && backend.redisUrl)
+    describe('across instances', () => {
+      let t2: TestApp;
+
+      beforeAll(async () => {
+        t2 = await startTestApp({ databaseUrl: t.config.database.url, env: settings() });
+      }, 60_000);
+      afterAll(async () => {
+        await t2?.close();
+      });
+
+      it('a callee on another instance accepts a call placed on this one', async () => {
+        const [a, b1] = await pair();
+        const b2 = await device(b1.phone, t2);
+        const ringing = nextEvent(b2.socket, 'call:incoming');
+        const callId = await invite(a, { calleeId: b1.userId, media: 'audio' });
+        await ringing;
+        const accepted = callEvents(a, callId, 'call:accepted');
+        const elsewhere = callEvents(b1, callId, 'call:ended');
+        expect(await request(b2.socket, 'call:accept', { callId })).toEqual({ ok: true });
+        expect(await accepted).toEqual({ callId, userId: b1.userId, deviceId: b2.deviceId });
+        expect(await elsewhere).toEqual({ callId, reason: 'answered_elsewhere' });
+        // Signals cross instances both ways.
+        const toCallee = nextEvent(b2.socket, 'call:signal');
+        await request(a.socket, 'call:signal', { callId, toDeviceId: b2.deviceId, data: [1] });
+        expect(await toCallee).toMatchObject({ callId, fromDeviceId: a.deviceId, data: [1] });
+        // The ring timer of the placing instance fires later and changes nothing.
+        expect(await expectNoEvent(b2.socket, 'call:ended', RING_TIMEOUT_SEC * 1000 + 300)).toBe(
+          true,
+        );
+        const ended = callEvents(a, callId, 'call:ended');
+        expect(await request(b2.socket, 'call:hangup', { callId })).toEqual({ ok: true });
+        expect(await ended).toEqual({ callId, reason: 'hangup' });
+        await eventually(async () =>
+          expect((await historyOf(a)).calls[0]).toMatchObject({
+            id: callId,
+            outcome: 'completed',
+          }),
+        );
+      });
+
+      it('two devices accepting at once on two instances: exactly one wins', async () => {
+        const [a, b1] = await pair();
+        const b2 = await device(b1.phone, t2);
+        const ringing = [b1, b2].map((d) => nextEvent(d.socket, 'call:incoming'));
+        const callId = await invite(a, { calleeId: b1.userId, media: 'video' });
+        await Promise.all(ringing);
+        const answers = await Promise.all(
+          [b1, b2].map((d) => request(d.socket, 'call:accept', { callId })),
+        );
+        expect(answers.filter((r) => r.ok)).toHaveLength(1);
+        expect(answers.find((r) => !r.ok).error.code).toBe('CONFLICT');
+        const winner = answers[0].ok ? b1 : b2;
+        const ended = callEvents(a, callId, 'call:ended');
+        expect(await request(winner.socket, 'call:hangup', { callId })).toEqual({ ok: true });
+        expect(await ended).toEqual({ callId, reason: 'hangup' });
+      });
+
+      it('a caller whose socket drops on one instance fails the call for a callee on another', async () => {
+        const [a, b] = await pair();
+        const b2 = await device(b.phone, t2);
+        const callId = await invite(a, { calleeId: b.userId, media: 'audio' });
+        expect((await request(b2.socket, 'call:accept', { callId })).ok).toBe(true);
+        const ended = callEvents(b2, callId, 'call:ended');
+        a.socket.close();
+        expect(await ended).toEqual({ callId, reason: 'failed' });
+      });
+    });
 });
