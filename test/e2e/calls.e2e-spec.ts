@@ -277,6 +277,17 @@ describe('calls (e2e)', () => {
         },
       ]);
       await request(a.socket, 'call:cancel', { callId });
+      // Back online, the callee's device learns of the call through sync.
+      await eventually(async () => {
+        const synced = await api(b, 'GET', '/sync');
+        expect(synced.status).toBe(200);
+        const bodies = (synced.body.messages as Array<{ type: string; body: string }>)
+          .filter((m) => m.type === 'system')
+          .map((m) => JSON.parse(m.body) as Record<string, unknown>);
+        expect(bodies).toContainEqual(
+          expect.objectContaining({ event: 'call', callId, outcome: 'cancelled' }),
+        );
+      });
     });
 
     it('a rejection ends the call for the caller and the callee’s other devices', async () => {
