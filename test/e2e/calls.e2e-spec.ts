@@ -1,15 +1,8 @@
 import type { Socket } from 'socket.io-client';
 import { DomainEvents, type DomainEventMap } from '../../src/common/events/domain-events';
 import { turnCredential } from '../../src/modules/calls/domain/turn-credentials';
-import {
-  connect,
-  expectNoEvent,
-  nextEvent,
-  request,
-  signIn,
-  sleep,
-  type Session,
-} from '../utils/clients';
+import { connect, expectNoEvent, nextEvent, request, signIn, type Session } from '../utils/clients';
+import { eventually } from '../utils/eventually';
 import { http } from '../utils/http';
 import { backendFromEnvironment, startTestApp, type TestApp } from '../utils/test-app';
 import { startTurnServer, type TurnServer } from '../utils/turn-server';
@@ -90,20 +83,6 @@ describe('calls (e2e)', () => {
     const res = await api(who, 'GET', `/calls${query}`);
     expect(res.status).toBe(200);
     return res.body as { calls: Array<Record<string, unknown>>; nextCursor: string | null };
-  };
-
-  /** Until the check passes: history and system messages are written once the call ends. */
-  const eventually = async (check: () => Promise<void>, timeoutMs = 3000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await check();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await sleep(50);
-      }
-    }
   };
 
   const iceFor = async (who: Session) => {

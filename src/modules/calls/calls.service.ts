@@ -71,6 +71,8 @@ export class CallsService implements OnModuleInit, OnModuleDestroy {
   private readonly owned = new Map<string, NodeJS.Timeout>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private refresher?: NodeJS.Timeout;
+  /** Set on shutdown: sockets closing then must not start timers that outlive the app. */
+  private stopped = false;
 
   constructor(
     private readonly store: CallStateStore,
@@ -96,6 +98,7 @@ export class CallsService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.stopped = true;
     clearInterval(this.refresher);
     for (const timer of [...this.owned.values(), ...this.graceTimers.values()]) clearTimeout(timer);
     this.owned.clear();
@@ -345,6 +348,7 @@ export class CallsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private own(callId: string): void {
+    if (this.stopped) return;
     const timer = setTimeout(() => {
       this.transact(callId, (c) => ringTimeout(c, Date.now())).catch((error: unknown) => {
         if (!(error instanceof AppError)) this.logger.error(error);
@@ -378,10 +382,11 @@ export class CallsService implements OnModuleInit, OnModuleDestroy {
    * is over, it leaves the call as `failed`.
    */
   private async socketDropped(ctx: AuthContext): Promise<void> {
+    if (this.stopped) return;
     const callId = await this.store.currentCallOf(ctx.userId);
     if (!callId) return;
     const call = await this.store.get(callId);
-    if (!call?.joined.some((j) => j.deviceId === ctx.deviceId)) return;
+    if (this.stopped || !call?.joined.some((j) => j.deviceId === ctx.deviceId)) return;
     clearTimeout(this.graceTimers.get(ctx.deviceId));
     const timer = setTimeout(() => {
       this.graceTimers.delete(ctx.deviceId);

@@ -144,6 +144,20 @@ function requireLive(call: CallState): void {
   if (call.status === 'ended') throw AppError.notFound('Call');
 }
 
+/**
+ * The user as a callee still ringing for a live call: CONFLICT (with `inCallMessage`) when
+ * they already joined it, NOT_A_MEMBER when it was never theirs to answer.
+ */
+function ringingCallee(call: CallState, userId: string, inCallMessage: string): RingingCallee {
+  requireLive(call);
+  const callee = call.ringing.find((r) => r.userId === userId);
+  if (callee) return callee;
+  if (call.joined.some((j) => j.userId === userId)) {
+    throw new AppError(ErrorCode.CONFLICT, inCallMessage);
+  }
+  throw AppError.notAMember();
+}
+
 /** A busy callee: the call ends before it rings anyone. */
 export function busy(call: CallState, now: number): Transition {
   return end(call, 'busy', now);
@@ -156,14 +170,7 @@ export function accept(
   now: number,
   maxParticipants: number,
 ): Transition {
-  requireLive(call);
-  const callee = call.ringing.find((r) => r.userId === userId);
-  if (!callee) {
-    if (call.joined.some((j) => j.userId === userId)) {
-      throw new AppError(ErrorCode.CONFLICT, 'Already answered on another device');
-    }
-    throw AppError.notAMember();
-  }
+  const callee = ringingCallee(call, userId, 'Already answered on another device');
   if (call.joined.length >= maxParticipants) {
     throw new AppError(
       ErrorCode.GROUP_FULL,
@@ -191,14 +198,7 @@ export function accept(
 }
 
 export function reject(call: CallState, userId: string, deviceId: string, now: number): Transition {
-  requireLive(call);
-  const callee = call.ringing.find((r) => r.userId === userId);
-  if (!callee) {
-    if (call.joined.some((j) => j.userId === userId)) {
-      throw new AppError(ErrorCode.CONFLICT, 'You are in this call: hang up instead');
-    }
-    throw AppError.notAMember();
-  }
+  const callee = ringingCallee(call, userId, 'You are in this call: hang up instead');
   const nobodyLeft =
     call.status === 'ringing' &&
     call.ringing.length === 1 &&
