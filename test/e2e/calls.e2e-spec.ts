@@ -421,6 +421,30 @@ describe('calls (e2e)', () => {
         expect((await historyOf(d)).calls[0]).toMatchObject({ id: callId, outcome: 'completed' });
       });
     });
+    it('a plain member may call a group where only admins send; its record still lands', async () => {
+      const [admin, member, other] = await Promise.all([device(), device(), device()]);
+      const group = await api(admin, 'POST', '/groups', {
+        name: 'announcements',
+        memberIds: [member.userId, other.userId],
+      });
+      const groupId = group.body.id as string;
+      expect(
+        (await api(admin, 'PATCH', `/groups/${groupId}`, { onlyAdminsCanSend: true })).status,
+      ).toBe(200);
+      const ringing = nextEvent(other.socket, 'call:incoming');
+      const callId = await invite(member, { conversationId: groupId, media: 'audio' });
+      await ringing;
+      expect((await request(other.socket, 'call:accept', { callId })).ok).toBe(true);
+      const ended = callEvents(other, callId, 'call:ended');
+      expect(await request(member.socket, 'call:hangup', { callId })).toEqual({ ok: true });
+      expect(await ended).toEqual({ callId, reason: 'hangup' });
+      await eventually(async () =>
+        expect((await callMessages(admin, groupId))[0]).toMatchObject({
+          callId,
+          outcome: 'completed',
+        }),
+      );
+    });
   });
 
   describe('who may call whom', () => {
