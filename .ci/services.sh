@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL and Redis answer on 127.0.0.1, installing them from Debian's
-# packages if this machine has neither.
+# packages if this machine has neither, and that the tools the suites run are installed.
+# `services.sh coturn` only installs coturn (the embedded pass needs it too).
 set -euo pipefail
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -9,6 +10,21 @@ apt_install() {
   if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
+
+# The calls suite starts a real coturn (turnserver) on loopback and fails without it, so a
+# machine that cannot install it fails here, with the reason, instead.
+ensure_coturn() {
+  command -v turnserver >/dev/null 2>&1 && return 0
+  log "installing coturn"
+  apt_install coturn || { echo "coturn could not be installed: the calls suite needs turnserver" >&2; exit 1; }
+  command -v turnserver >/dev/null 2>&1 || { echo "turnserver is missing after installing coturn" >&2; exit 1; }
+}
+
+if [ "${1:-}" = coturn ]; then
+  ensure_coturn
+  exit 0
+fi
+ensure_coturn
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }

@@ -3,6 +3,7 @@ import { Messaging1764000001000 } from './1764000001000-messaging';
 import { Media1795622890751 } from './1795622890751-media';
 import { MembersVersion1795630000000 } from './1795630000000-members-version';
 import { LeftSnapshot1795640000000 } from './1795640000000-left-snapshot';
+import { Calls1796000000000 } from './1796000000000-calls';
 import { Notifications1796100000000 } from './1796100000000-notifications';
 import { MessageFeatures1796200000000 } from './1796200000000-message-features';
 import { HiddenAndStarred1796300000000 } from './1796300000000-hidden-and-starred';
@@ -20,6 +21,7 @@ export const allMigrations = [
   Media1795622890751,
   MembersVersion1795630000000,
   LeftSnapshot1795640000000,
+  Calls1796000000000,
   Notifications1796100000000,
   MessageFeatures1796200000000,
   HiddenAndStarred1796300000000,

@@ -16,6 +16,7 @@ import { MediaModule } from './modules/media/media.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { PresenceModule } from './modules/presence/presence.module';
 import { NotificationsModule } from './modules/notifications/notifications.module';
+import { CallsModule } from './modules/calls/calls.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 
@@ -45,6 +46,7 @@ export class AppModule {
         GroupsModule,
         PresenceModule,
         NotificationsModule,
+        CallsModule,
       ],
     };
   }

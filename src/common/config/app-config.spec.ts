@@ -74,6 +74,15 @@ describe('loadConfig', () => {
       });
       expect(config.realtime).toEqual({ maxPayloadBytes: 1024 * 1024 });
       expect(config.shutdownGraceMs).toBe(10000);
+      expect(config.calls).toEqual({
+        ringTimeoutSec: 30,
+        disconnectGraceSec: 10,
+        maxParticipants: 8,
+        stunUrls: [],
+        turnUrls: [],
+        turnSecret: undefined,
+        turnTtlSec: 3600,
+      });
       expect(config.embeddedDatabase).toBe(true);
       expect(config.runsApi).toBe(true);
       expect(config.runsWorkers).toBe(true);
@@ -363,6 +372,43 @@ describe('loadConfig', () => {
 
     it('the log driver needs no URL', () => {
       expect(load({ SMS_DRIVER: 'log' }).sms).toEqual({ driver: 'log', webhookUrl: undefined });
+    });
+  });
+
+  describe('calls', () => {
+    it('reads the ICE server lists and the TURN secret', () => {
+      const config = load({
+        STUN_URLS: 'stun:stun.example.org:3478, stuns:stun.example.org:5349',
+        TURN_URLS: 'turn:turn.example.org:3478?transport=udp,turns:turn.example.org:5349',
+        TURN_SECRET: 'a-turn-secret-of-some-length',
+        TURN_TTL_SEC: '600',
+        CALL_RING_TIMEOUT_SEC: '45',
+        CALL_DISCONNECT_GRACE_SEC: '5',
+        CALL_MAX_PARTICIPANTS: '4',
+      });
+      expect(config.calls).toEqual({
+        ringTimeoutSec: 45,
+        disconnectGraceSec: 5,
+        maxParticipants: 4,
+        stunUrls: ['stun:stun.example.org:3478', 'stuns:stun.example.org:5349'],
+        turnUrls: ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'],
+        turnSecret: 'a-turn-secret-of-some-length',
+        turnTtlSec: 600,
+      });
+    });
+
+    it('the ring timeout and the disconnect grace are timers: 0 is refused', () => {
+      expectRefused({ CALL_RING_TIMEOUT_SEC: '0' }, 'CALL_RING_TIMEOUT_SEC');
+      expectRefused({ CALL_DISCONNECT_GRACE_SEC: '0' }, 'CALL_DISCONNECT_GRACE_SEC');
+      expectRefused({ CALL_MAX_PARTICIPANTS: '1' }, 'CALL_MAX_PARTICIPANTS');
+    });
+
+    it('refuses URLs of the wrong scheme and TURN without a secret', () => {
+      expectRefused({ STUN_URLS: 'turn:turn.example.org' }, 'STUN_URLS');
+      expectRefused({ TURN_URLS: 'http://turn.example.org' }, 'TURN_URLS');
+      expectRefused({ TURN_URLS: 'turn:turn.example.org' }, 'TURN_SECRET');
+      expectRefused({ TURN_URLS: 'turn:turn.example.org', TURN_SECRET: 'short' }, 'TURN_SECRET');
+      expectRefused({ TURN_TTL_SEC: '30' }, 'TURN_TTL_SEC');
     });
   });
 });

@@ -93,6 +93,15 @@ export class AppConfig {
   readonly typing: { throttleMs: number; ttlMs: number };
   readonly queue: { concurrency: number; attempts: number; lockMs: number };
   readonly shutdownGraceMs: number;
+  readonly calls: {
+    ringTimeoutSec: number;
+    disconnectGraceSec: number;
+    maxParticipants: number;
+    stunUrls: string[];
+    turnUrls: string[];
+    turnSecret: string | undefined;
+    turnTtlSec: number;
+  };
   readonly media: {
     /** Largest upload per kind, in bytes. */
     maxBytes: { image: number; video: number; audio: number; document: number };
@@ -158,6 +167,15 @@ export class AppConfig {
       lockMs: e.QUEUE_LOCK_MS,
     };
     this.shutdownGraceMs = e.SHUTDOWN_GRACE_MS;
+    this.calls = {
+      ringTimeoutSec: e.CALL_RING_TIMEOUT_SEC,
+      disconnectGraceSec: e.CALL_DISCONNECT_GRACE_SEC,
+      maxParticipants: e.CALL_MAX_PARTICIPANTS,
+      stunUrls: e.STUN_URLS,
+      turnUrls: e.TURN_URLS,
+      turnSecret: e.TURN_SECRET,
+      turnTtlSec: e.TURN_TTL_SEC,
+    };
     this.media = {
       maxBytes: {
         image: e.MEDIA_MAX_IMAGE_BYTES,

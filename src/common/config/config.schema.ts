@@ -17,6 +17,22 @@ const int = (fallback: number, min = 0) =>
     .optional()
     .transform((v) => v ?? fallback);
 
+/** A comma-separated list of ICE server URLs, each with one of the given schemes. */
+const urlList = (scheme: RegExp, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((u) => scheme.test(u)),
+      `must be a comma-separated list of ${what}`,
+    );
+
 const MIB = 1024 * 1024;
 /** S3's limit for one PutObject (5 GiB); media objects are written in one request. */
 const MAX_OBJECT_BYTES = 5 * 1024 * MIB;
@@ -96,6 +112,14 @@ export const environmentSchema = z.object({
   MEDIA_FFPROBE_PATH: z.string().min(1).default('ffprobe'),
   MEDIA_FFMPEG_TIMEOUT_MS: int(30_000, 100),
 
+  CALL_RING_TIMEOUT_SEC: int(30, 1),
+  CALL_DISCONNECT_GRACE_SEC: int(10, 1),
+  CALL_MAX_PARTICIPANTS: int(8, 2),
+  STUN_URLS: urlList(/^stuns?:/, 'stun: or stuns: URLs'),
+  TURN_URLS: urlList(/^turns?:/, 'turn: or turns: URLs'),
+  TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  TURN_TTL_SEC: int(3600, 60).pipe(z.number().max(86_400, 'must be at most 86400 (1 day)')),
+
   S3_BUCKET: z.string().min(3).max(63).optional(),
   S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
@@ -150,6 +174,10 @@ export function crossSettingProblems(raw: Record<string, string | undefined>): s
   }
   if (!!raw.VAPID_PUBLIC_KEY !== !!raw.VAPID_PRIVATE_KEY) {
     problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
+  }
+  // TURN without a secret would hand out servers that refuse every client.
+  if (raw.TURN_URLS?.trim() && !raw.TURN_SECRET) {
+    problems.push('TURN_SECRET: is required when TURN_URLS is set');
   }
   if (raw.SMS_DRIVER === 'webhook' && !raw.SMS_WEBHOOK_URL) {
     problems.push('SMS_WEBHOOK_URL: is required when SMS_DRIVER=webhook');

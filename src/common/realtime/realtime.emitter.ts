@@ -61,6 +61,15 @@ export class RealtimeEmitter {
     else this.remote?.to(deviceRoom(deviceId)).emit(event, payload);
   }
 
+  /**
+   * Whether a device has a connected socket on any instance (with the Redis adapter the
+   * other instances answer too). False in worker processes, which hold no sockets.
+   */
+  async isDeviceConnected(deviceId: string): Promise<boolean> {
+    if (!this.server) return false;
+    return (await this.server.in(deviceRoom(deviceId)).fetchSockets()).length > 0;
+  }
+
   /** Disconnects every socket of a device, on any instance. */
   disconnectDevice(
     deviceId: string,

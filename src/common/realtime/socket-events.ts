@@ -84,6 +84,29 @@ export interface MediaReadyEvent {
   durationMs?: number;
 }
 
+export type CallMediaKind = 'audio' | 'video';
+
+export interface CallIncomingEvent {
+  callId: string;
+  conversationId: string;
+  callerId: string;
+  callerDeviceId: string;
+  media: CallMediaKind;
+}
+
+export interface CallEndedEvent {
+  callId: string;
+  reason: 'rejected' | 'cancelled' | 'hangup' | 'missed' | 'busy' | 'failed' | 'answered_elsewhere';
+}
+
+export interface CallSignalEvent {
+  callId: string;
+  fromUserId: string;
+  fromDeviceId: string;
+  /** Opaque JSON (SDP, ICE candidates) as the sending device gave it. */
+  data: unknown;
+}
+
 /**
  * Every event the server sends to clients, with its payload. All outbound traffic goes
  * through RealtimeEmitter, which only accepts these.
@@ -99,6 +122,11 @@ export interface ServerToClientEvents {
   'media:ready': MediaReadyEvent;
   'message:hidden': MessageHiddenEvent;
   'message:starred': MessageStarredEvent;
+  'call:incoming': CallIncomingEvent;
+  'call:accepted': { callId: string; userId: string; deviceId: string };
+  'call:ended': CallEndedEvent;
+  'call:left': { callId: string; userId: string };
+  'call:signal': CallSignalEvent;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -224,16 +224,7 @@ export class ChatService implements OnModuleInit {
     const { message, duplicate } = result;
     const view = toMessageView(message);
     if (!duplicate) {
-      this.stored.inc();
-      const current = await this.audiences.atVersion(conversationId, result.membersVersion);
-      const recipients: string[] = [];
-      // Someone who joined after this seq must not get it; the list is the one in force at it.
-      for (const m of current?.members ?? [])
-        if (m.joinedSeq < message.seq) recipients.push(m.userId);
-      this.realtime.toUsers(recipients, 'message:new', view, {
-        exceptSocketId: caller.socketId,
-        exceptUserIds: message.withheldFrom ? [message.withheldFrom] : undefined,
-      });
+      const recipients = await this.fanOut(message, result.membersVersion, caller.socketId);
       if (attached) {
         // Media processed before this send: its new audience hears about it now.
         await this.media.announceShared(attached, recipients, {
@@ -299,6 +290,68 @@ export class ChatService implements OnModuleInit {
       decision.retryAfterMs,
       `This message can be forwarded to at most ${limit} chat${limit === 1 ? '' : 's'} a minute`,
     );
+  }
+
+  /**
+   * Appends a message the server writes itself (type `system`, JSON body) on behalf of a
+   * member, and fans it out like any message. Idempotent on (senderId, clientMsgId).
+   * Null when the sender is no longer a member or the conversation is gone.
+   */
+  async appendSystemMessage(input: {
+    conversationId: string;
+    senderId: string;
+    senderDeviceId: string;
+    clientMsgId: string;
+    body: string;
+    /** A direct peer who must never see it (they blocked the sender). */
+    withheldFrom?: string | null;
+  }): Promise<MessageView | null> {
+    const result = await this.batcher.append({
+      id: uuidv7(),
+      conversationId: input.conversationId,
+      senderId: input.senderId,
+      senderDeviceId: input.senderDeviceId,
+      clientMsgId: input.clientMsgId,
+      type: 'system',
+      body: input.body,
+      mediaId: null,
+      viewOnce: false,
+      replyToId: null,
+      withheldFrom: input.withheldFrom ?? null,
+      createdAt: new Date(),
+    });
+    if (result.kind === 'rejected') return null;
+    if (!result.duplicate) await this.fanOut(result.message, result.membersVersion);
+    return toMessageView(result.message);
+  }
+
+  /** Emits a just-stored message to the members it is for; returns them. */
+  private async fanOut(
+    message: StoredMessage,
+    membersVersion: number,
+    exceptSocketId?: string,
+  ): Promise<string[]> {
+    this.stored.inc();
+    const current = await this.audiences.atVersion(message.conversationId, membersVersion);
+    const recipients: string[] = [];
+    // Someone who joined after this seq must not get it; the list is the one in force at it.
+    for (const m of current?.members ?? [])
+      if (m.joinedSeq < message.seq) recipients.push(m.userId);
+    this.realtime.toUsers(recipients, 'message:new', toMessageView(message), {
+      exceptSocketId,
+      exceptUserIds: message.withheldFrom ? [message.withheldFrom] : undefined,
+    });
+    return recipients;
+  }
+
+  /** The direct conversation of two users, created on first use (as a send by recipientId does). */
+  directConversationId(userId: string, otherId: string): Promise<string> {
+    return this.directWith(userId, otherId);
+  }
+
+  /** Whether the two users are both active members of some conversation. */
+  async sharesConversation(userId: string, otherId: string): Promise<boolean> {
+    return (await this.conversations.sharedWith(userId, [otherId])).has(otherId);
   }
 
   /**

@@ -211,7 +211,8 @@ export class MessagePostgresRepository extends MessageRepository {
         const member = roles.get(`${d.conversationId}:${d.senderId}`);
         if (!conversation) rejected.set(key, 'conversation_not_found');
         else if (!member) rejected.set(key, 'not_a_member');
-        else if (conversation.onlyAdminsCanSend && member.role === 'member')
+        // System messages are the server's record of an event (a call), not a member's say.
+        else if (conversation.onlyAdminsCanSend && member.role === 'member' && d.type !== 'system')
           rejected.set(key, 'admin_only');
         else allowed.push(d);
       }
