@@ -116,24 +116,50 @@ export function authRepositoryContract(
         expect((await repo.latestLiveOtp(phone, new Date()))!.id).toBe(older);
       });
 
-      it('counts failed attempts on the code', async () => {
+      it('claims tries on the newest live code up to the bound, then reports it exhausted', async () => {
         const phone = uniquePhone();
-        const id = await newOtp(phone);
-        await repo.recordFailedAttempt(id);
-        expect((await repo.latestLiveOtp(phone, new Date()))!.attempts).toBe(1);
-        await repo.recordFailedAttempt(id);
-        await repo.recordFailedAttempt(id);
+        const expiresAt = inMinutes(5);
+        const id = await newOtp(phone, expiresAt, 'h');
+        for (let i = 1; i <= 3; i++) {
+          const claim = await repo.claimOtpAttempt(phone, new Date(), 3);
+          expect(claim).toEqual({
+            status: 'claimed',
+            otp: { id, codeHash: 'h', attempts: i, expiresAt: expect.any(Date) },
+          });
+        }
+        const dead = await repo.claimOtpAttempt(phone, new Date(), 3);
+        expect(dead).toEqual({ status: 'exhausted', expiresAt: expect.any(Date) });
+        expect(dead.status === 'exhausted' && dead.expiresAt.getTime()).toBe(expiresAt.getTime());
         expect((await repo.latestLiveOtp(phone, new Date()))!.attempts).toBe(3);
       });
 
-      it('counts attempts per code, and ignores an unknown code', async () => {
+      it('grants at most the bound of concurrent claims', async () => {
         const phone = uniquePhone();
-        const first = await newOtp(phone);
-        await repo.recordFailedAttempt(first);
-        await sleep(5);
         await newOtp(phone);
-        await expect(repo.recordFailedAttempt(uuidv7())).resolves.toBeUndefined();
-        expect((await repo.latestLiveOtp(phone, new Date()))!.attempts).toBe(0);
+        const claims = await Promise.all(
+          Array.from({ length: 40 }, () => repo.claimOtpAttempt(phone, new Date(), 5)),
+        );
+        expect(claims.filter((c) => c.status === 'claimed')).toHaveLength(5);
+        expect(claims.filter((c) => c.status === 'exhausted')).toHaveLength(35);
+      });
+
+      it('claims without bound when the bound is 0, per code, and reports a phone without a live code', async () => {
+        const phone = uniquePhone();
+        expect(await repo.claimOtpAttempt(phone, new Date(), 5)).toEqual({ status: 'none' });
+        const first = await newOtp(phone);
+        for (let i = 0; i < 7; i++) await repo.claimOtpAttempt(phone, new Date(), 0);
+        expect((await repo.latestLiveOtp(phone, new Date()))!.attempts).toBe(7);
+        await sleep(5);
+        const second = await newOtp(phone);
+        const claim = await repo.claimOtpAttempt(phone, new Date(), 5);
+        expect(claim.status === 'claimed' && claim.otp.id).toBe(second);
+        expect(claim.status === 'claimed' && claim.otp.attempts).toBe(1);
+        expect(second).not.toBe(first);
+        await repo.consumeOtp(second);
+        expect((await repo.claimOtpAttempt(phone, new Date(), 5)).status).toBe('exhausted');
+        expect(await repo.claimOtpAttempt(uniquePhone(), new Date(), 0)).toEqual({
+          status: 'none',
+        });
       });
 
       it('consumes a code only once', async () => {

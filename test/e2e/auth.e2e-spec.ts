@@ -233,7 +233,8 @@ describe('auth OTP limits (e2e)', () => {
       expect(res.status).toBe(401);
     }
     const locked = await http(t.api, 'POST', '/auth/verify', { body: { phone, code } });
-    expect(locked.status).toBe(401);
+    expect(locked.status).toBe(429);
+    expect(locked.body.code).toBe('RATE_LIMITED');
     expect(locked.body.message).toMatch(/too many/i);
     // A new code works again.
     await http(t.api, 'POST', '/auth/otp', { body: { phone } });

@@ -4,6 +4,13 @@ import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type EnvironmentSource } from './app-config';
 
 const SECRET = 'a-production-secret-of-at-least-32-chars';
+/** The least a production deployment must set. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  JWT_SECRET: SECRET,
+  SMS_DRIVER: 'webhook',
+  SMS_WEBHOOK_URL: 'https://sms.example/send',
+};
 
 describe('loadConfig', () => {
   let dataDir: string;
@@ -57,6 +64,7 @@ describe('loadConfig', () => {
         testOtp: undefined,
         otpTtlSec: 300,
         otpMaxAttempts: 5,
+        otpGuessesPerIpPerHour: 30,
         otpMaxPerWindow: 3,
         otpWindowSec: 900,
       });
@@ -262,8 +270,7 @@ describe('loadConfig', () => {
 
     it('is refused under NODE_ENV=production', () => {
       const error = configError({
-        NODE_ENV: 'production',
-        JWT_SECRET: SECRET,
+        ...PRODUCTION,
         AUTH_TEST_OTP: '123456',
       });
       expect(error.problems).toEqual([expect.stringMatching(/^AUTH_TEST_OTP:.*production/)]);
@@ -274,16 +281,30 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('production sign-in safety', () => {
+    it('refuses the log SMS driver, which writes codes to the log, set or by default', () => {
+      expectRefused({ ...PRODUCTION, SMS_DRIVER: 'log' }, 'SMS_DRIVER');
+      expectRefused({ ...PRODUCTION, SMS_DRIVER: undefined }, 'SMS_DRIVER');
+      expect(load({ SMS_DRIVER: 'log' }).sms.driver).toBe('log');
+    });
+
+    it('refuses OTP_MAX_ATTEMPTS=0 (unlimited guesses)', () => {
+      expectRefused({ ...PRODUCTION, OTP_MAX_ATTEMPTS: '0' }, 'OTP_MAX_ATTEMPTS');
+      expect(load({ OTP_MAX_ATTEMPTS: '0' }).auth.otpMaxAttempts).toBe(0);
+      expect(load({ ...PRODUCTION, OTP_MAX_ATTEMPTS: '3' }).auth.otpMaxAttempts).toBe(3);
+    });
+  });
+
   describe('JWT_SECRET', () => {
     it('is required in production', () => {
-      const error = configError({ NODE_ENV: 'production' });
+      const error = configError({ ...PRODUCTION, JWT_SECRET: undefined });
       expect(error.problems).toEqual([expect.stringMatching(/^JWT_SECRET:.*required/)]);
       // Nothing is generated in its place.
       expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(false);
     });
 
     it('is used as given in production', () => {
-      const config = load({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+      const config = load(PRODUCTION);
       expect(config.env).toBe('production');
       expect(config.auth.jwtSecret).toBe(SECRET);
       expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(false);

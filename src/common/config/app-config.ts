@@ -50,6 +50,8 @@ export class AppConfig {
     testOtp: string | undefined;
     otpTtlSec: number;
     otpMaxAttempts: number;
+    /** Wrong codes one client address may try in any hour; 0 = no limit. */
+    otpGuessesPerIpPerHour: number;
     otpMaxPerWindow: number;
     otpWindowSec: number;
   };
@@ -101,6 +103,7 @@ export class AppConfig {
       testOtp: e.AUTH_TEST_OTP,
       otpTtlSec: e.OTP_TTL_SEC,
       otpMaxAttempts: e.OTP_MAX_ATTEMPTS,
+      otpGuessesPerIpPerHour: e.OTP_GUESSES_PER_IP_PER_HOUR,
       otpMaxPerWindow: e.OTP_MAX_PER_WINDOW,
       otpWindowSec: e.OTP_WINDOW_SEC,
     };

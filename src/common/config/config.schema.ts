@@ -51,6 +51,7 @@ export const environmentSchema = z.object({
     .optional(),
   OTP_TTL_SEC: int(300, 30),
   OTP_MAX_ATTEMPTS: int(5),
+  OTP_GUESSES_PER_IP_PER_HOUR: int(30),
   OTP_MAX_PER_WINDOW: int(3),
   OTP_WINDOW_SEC: int(900, 1),
   SMS_DRIVER: z.enum(['log', 'webhook']).default('log'),
@@ -112,6 +113,12 @@ export function crossSettingProblems(raw: Record<string, string | undefined>): s
   const production = raw.NODE_ENV === 'production';
   if (production && raw.AUTH_TEST_OTP)
     problems.push('AUTH_TEST_OTP: is refused when NODE_ENV=production');
+  if (production && raw.OTP_MAX_ATTEMPTS?.trim() === '0')
+    problems.push('OTP_MAX_ATTEMPTS: 0 (unlimited guesses) is refused when NODE_ENV=production');
+  if (production && (raw.SMS_DRIVER ?? 'log') === 'log')
+    problems.push(
+      'SMS_DRIVER: log writes sign-in codes to the log and is refused when NODE_ENV=production; use webhook',
+    );
   if (production && !raw.JWT_SECRET)
     problems.push('JWT_SECRET: is required when NODE_ENV=production');
   if (production && raw.JWT_SECRET && /change-?me/i.test(raw.JWT_SECRET)) {

@@ -34,6 +34,10 @@ export class MemoryRateLimiter extends RateLimiter implements OnModuleDestroy {
     return { allowed: true, retryAfterMs: 0 };
   }
 
+  async refund(key: string): Promise<void> {
+    this.logs.get(key)?.times.pop();
+  }
+
   private sweep(): void {
     const now = Date.now();
     for (const [key, log] of this.logs) {

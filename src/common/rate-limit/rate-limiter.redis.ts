@@ -40,4 +40,8 @@ export class RedisRateLimiter extends RateLimiter {
       ? { allowed: true, retryAfterMs: 0 }
       : { allowed: false, retryAfterMs: Math.max(1, result) };
   }
+
+  async refund(key: string): Promise<void> {
+    await this.redis.client.zpopmax(`${this.redis.keyPrefix}:rl:${key}`);
+  }
 }

@@ -10,4 +10,10 @@ export interface RateDecision {
  */
 export abstract class RateLimiter {
   abstract consume(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /**
+   * Gives back one accepted event of the key (the newest): for limits that count only some
+   * outcomes (wrong guesses), taken before the outcome is known so that concurrent requests
+   * cannot all pass, and returned when the outcome does not count.
+   */
+  abstract refund(key: string): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -36,8 +36,8 @@ export class AuthController {
   @Post('verify')
   @HttpCode(200)
   @ApiOkResponse({ type: SessionResponseDto })
-  verify(@Body() dto: VerifyOtpDto): Promise<Session> {
-    return this.auth.verifyOtp(dto);
+  verify(@Body() dto: VerifyOtpDto, @Ip() clientIp: string): Promise<Session> {
+    return this.auth.verifyOtp({ ...dto, clientIp });
   }
 
   @Public()

@@ -3,6 +3,7 @@ import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { uuidv7 } from 'uuidv7';
 import { AppConfig } from '../../common/config/app-config';
 import { AppError } from '../../common/errors';
+import { RateLimiter } from '../../common/rate-limit/rate-limiter';
 import { AuthRepository } from './ports/auth.repository';
 import { SmsSender } from './ports/sms.sender';
 
@@ -11,12 +12,15 @@ import { SmsSender } from './ports/sms.sender';
  * would be trivially reversible), limited in lifetime, in wrong tries and in how many
  * a phone may request per window.
  */
+const HOUR_MS = 3_600_000;
+
 @Injectable()
 export class OtpService {
   constructor(
     private readonly repo: AuthRepository,
     private readonly sms: SmsSender,
     private readonly config: AppConfig,
+    private readonly limiter: RateLimiter,
   ) {}
 
   private hash(phone: string, code: string): string {
@@ -53,24 +57,46 @@ export class OtpService {
     return { expiresInSec: otpTtlSec };
   }
 
-  /** Accepts the code once or throws UNAUTHORIZED; a wrong try counts against the code. */
-  async verify(phone: string, code: string): Promise<void> {
-    const { otpMaxAttempts, testOtp } = this.config.auth;
-    const live = await this.repo.latestLiveOtp(phone, new Date());
-    if (!live) {
-      // With AUTH_TEST_OTP the test code signs in any phone, even without a request.
-      if (testOtp && safeEqual(code, testOtp)) return;
-      throw AppError.unauthorized('No valid code for this phone; request a new one');
+  /**
+   * Accepts the code once or throws. Each try is counted against the code before it is
+   * looked at (at most OTP_MAX_ATTEMPTS, atomically); a dead code answers RATE_LIMITED until
+   * a new one is requested. Wrong codes are also counted per client address.
+   */
+  async verify(phone: string, code: string, clientIp: string): Promise<void> {
+    const { otpMaxAttempts, otpGuessesPerIpPerHour, testOtp } = this.config.auth;
+    const ipKey = `otp-guess:ip:${clientIp}`;
+    if (otpGuessesPerIpPerHour > 0) {
+      // Taken before the code is looked at, so a burst from one address cannot all pass;
+      // given back below unless the try turns out wrong.
+      const decision = await this.limiter.consume(ipKey, otpGuessesPerIpPerHour, HOUR_MS);
+      if (!decision.allowed)
+        throw AppError.rateLimited(decision.retryAfterMs, 'Too many wrong codes from this address');
     }
-    if (otpMaxAttempts > 0 && live.attempts >= otpMaxAttempts) {
-      throw AppError.unauthorized('Too many wrong attempts; request a new code');
-    }
-    if (!safeEqual(this.hash(phone, code), live.codeHash)) {
-      await this.repo.recordFailedAttempt(live.id);
-      throw AppError.unauthorized('Wrong code');
-    }
-    if (!(await this.repo.consumeOtp(live.id))) {
-      throw AppError.unauthorized('This code was already used; request a new one');
+    let wrong = false;
+    try {
+      const now = new Date();
+      const claim = await this.repo.claimOtpAttempt(phone, now, otpMaxAttempts);
+      if (claim.status === 'exhausted') {
+        throw AppError.rateLimited(
+          claim.expiresAt.getTime() - now.getTime(),
+          'Too many wrong tries; request a new code',
+        );
+      }
+      if (claim.status === 'none') {
+        // With AUTH_TEST_OTP the test code signs in any phone, even without a request.
+        if (testOtp && safeEqual(code, testOtp)) return;
+        wrong = true;
+        throw AppError.unauthorized('No valid code for this phone; request a new one');
+      }
+      if (!safeEqual(this.hash(phone, code), claim.otp.codeHash)) {
+        wrong = true;
+        throw AppError.unauthorized('Wrong code');
+      }
+      if (!(await this.repo.consumeOtp(claim.otp.id))) {
+        throw AppError.unauthorized('This code was already used; request a new one');
+      }
+    } finally {
+      if (!wrong && otpGuessesPerIpPerHour > 0) await this.limiter.refund(ipKey);
     }
   }
 }

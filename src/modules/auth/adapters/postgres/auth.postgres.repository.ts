@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../../../../common/database/db';
 import type { Device, Platform, RevokeReason } from '../../domain/device';
-import { AuthRepository, type OtpRecord, type RotationOutcome } from '../../ports/auth.repository';
+import {
+  AuthRepository,
+  type OtpClaim,
+  type OtpRecord,
+  type RotationOutcome,
+} from '../../ports/auth.repository';
 
 interface DeviceRow {
   id: string;
@@ -65,8 +70,36 @@ export class AuthPostgresRepository extends AuthRepository {
       : null;
   }
 
-  async recordFailedAttempt(id: string): Promise<void> {
-    await this.db.query(`UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1`, [id]);
+  async claimOtpAttempt(phone: string, now: Date, maxAttempts: number): Promise<OtpClaim> {
+    // The bound sits in the UPDATE's own WHERE: PostgreSQL re-checks it against the row
+    // version left by a concurrent winner, so parallel tries cannot all pass it.
+    const [row] = await this.db.query<{
+      id: string;
+      code_hash: string;
+      attempts: number;
+      expires_at: Date;
+    }>(
+      `UPDATE otp_codes SET attempts = attempts + 1
+        WHERE id = (SELECT id FROM otp_codes
+                     WHERE phone = $1 AND consumed_at IS NULL AND expires_at > $2
+                     ORDER BY created_at DESC LIMIT 1)
+          AND ($3 = 0 OR attempts < $3)
+          AND consumed_at IS NULL
+        RETURNING id, code_hash, attempts, expires_at`,
+      [phone, now, maxAttempts],
+    );
+    if (row)
+      return {
+        status: 'claimed',
+        otp: {
+          id: row.id,
+          codeHash: row.code_hash,
+          attempts: row.attempts,
+          expiresAt: row.expires_at,
+        },
+      };
+    const live = await this.latestLiveOtp(phone, now);
+    return live ? { status: 'exhausted', expiresAt: live.expiresAt } : { status: 'none' };
   }
 
   async consumeOtp(id: string): Promise<boolean> {
