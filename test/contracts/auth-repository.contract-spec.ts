@@ -82,7 +82,6 @@ export function authRepositoryContract(
         const phone = uniquePhone();
         await newOtp(phone);
         expect(await repo.latestLiveOtp(uniquePhone(), new Date())).toBeNull();
-        expect(await repo.otpIssuedSince(uniquePhone(), new Date(0))).toEqual([]);
       });
 
       it('the newest code wins over older live ones', async () => {
@@ -181,44 +180,6 @@ export function authRepositoryContract(
       });
     });
 
-    describe('otpIssuedSince', () => {
-      it('lists the creation times of the codes issued after `since`, oldest first', async () => {
-        const phone = uniquePhone();
-        // Ids in descending order, so that ordering by id would be caught.
-        const idsDescending = [uuidv7(), uuidv7(), uuidv7()].reverse();
-        const start = new Date(Date.now() - 1000);
-        await repo.createOtp(idsDescending[0], phone, newHash(), inMinutes(5));
-        await sleep(20);
-        const middle = new Date();
-        await sleep(20);
-        await repo.createOtp(idsDescending[1], phone, newHash(), inMinutes(5));
-        await sleep(20);
-        await repo.createOtp(idsDescending[2], phone, newHash(), inMinutes(5));
-
-        const all = await repo.otpIssuedSince(phone, start);
-        expect(all).toHaveLength(3);
-        for (const at of all) expect(at).toBeInstanceOf(Date);
-        const times = all.map((d) => d.getTime());
-        expect([...times].sort((a, b) => a - b)).toEqual(times);
-        expect(times[0]).toBeLessThan(times[1]);
-        expect(times[1]).toBeLessThan(times[2]);
-        expect(Math.abs(times[0] - Date.now())).toBeLessThan(MINUTE);
-
-        const recent = await repo.otpIssuedSince(phone, middle);
-        expect(recent.map((d) => d.getTime())).toEqual(times.slice(1));
-        expect(await repo.otpIssuedSince(phone, inMinutes(1))).toEqual([]);
-      });
-
-      it('counts consumed and expired codes too', async () => {
-        const phone = uniquePhone();
-        const since = new Date(Date.now() - 1000);
-        const consumed = await newOtp(phone);
-        await repo.consumeOtp(consumed);
-        await newOtp(phone, new Date(Date.now() - MINUTE));
-        expect(await repo.otpIssuedSince(phone, since)).toHaveLength(2);
-      });
-    });
-
     describe('deleteOtpsExpiredBefore', () => {
       it('deletes the codes that expired before the time, keeps the rest, and counts', async () => {
         const phone = uniquePhone();
@@ -229,11 +190,9 @@ export function authRepositoryContract(
         const later = await newOtp(phone, longAgo(1971, 4));
         expect(await repo.deleteOtpsExpiredBefore(longAgo(1971, 3))).toBe(2);
         expect(await repo.deleteOtpsExpiredBefore(longAgo(1971, 3))).toBe(0);
-        expect(await repo.otpIssuedSince(phone, new Date(0))).toHaveLength(2);
         expect((await repo.latestLiveOtp(phone, longAgo(1971, 1)))!.id).toBe(later);
 
         expect(await repo.deleteOtpsExpiredBefore(longAgo(1971, 3, 2))).toBe(1);
-        expect(await repo.otpIssuedSince(phone, new Date(0))).toHaveLength(1);
         await repo.consumeOtp(later);
         expect(await repo.consumeOtp(atTheLimit)).toBe(false);
       });

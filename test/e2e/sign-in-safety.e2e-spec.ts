@@ -1,5 +1,6 @@
 import { uniquePhone } from '../utils/clients';
 import { http, type HttpResult } from '../utils/http';
+import { startSmsGateway, type SmsGateway } from '../utils/sms-gateway';
 import { startTestApp, TEST_OTP, type TestApp } from '../utils/test-app';
 
 let ipCounter = 0;
@@ -109,5 +110,133 @@ describe('sign-in code guessing with the limits off (e2e)', () => {
     await requestCode(t, phone, ip);
     for (let i = 0; i < 40; i++) expect((await verify(t, phone, WRONG, ip)).status).toBe(401);
     expect((await verify(t, phone, TEST_OTP, ip)).status).toBe(200);
+  });
+});
+
+let blockCounter = 0;
+/** A number block (all but the last 4 digits) no other test here uses. */
+const newBlock = () => {
+  blockCounter += 1;
+  return `+1777${(process.pid % 1000).toString().padStart(3, '0')}${blockCounter.toString().padStart(4, '0')}`;
+};
+/** A phone alone in its number block, so number-block limits of one test never touch another. */
+const phoneOfItsOwn = () => `${newBlock()}0000`;
+/** `count` phones that differ only in their last 4 digits (one number block). */
+const phonesInOneBlock = (count: number): string[] => {
+  const block = newBlock();
+  return Array.from({ length: count }, (_, i) => `${block}${i.toString().padStart(4, '0')}`);
+};
+
+const expectLimited = (r: HttpResult) => {
+  expect(r.status).toBe(429);
+  expect(r.body.code).toBe('RATE_LIMITED');
+  expect(r.body.retryAfterMs).toBeGreaterThan(0);
+  expect(r.body.retryAfterMs).toBeLessThanOrEqual(3_600_000);
+};
+
+describe('sign-in code issuance limits (e2e)', () => {
+  let t: TestApp;
+  let sms: SmsGateway;
+
+  beforeAll(async () => {
+    sms = await startSmsGateway();
+    t = await startTestApp({
+      env: {
+        ...sms.env,
+        OTP_PER_PHONE_PER_HOUR: '5',
+        OTP_PER_IP_PER_HOUR: '20',
+        OTP_PER_PREFIX_PER_HOUR: '8',
+        OTP_GLOBAL_PER_HOUR: '0',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await sms.close();
+  });
+
+  it('sends at most 5 codes an hour to one phone, however many requests arrive at once', async () => {
+    const phone = phoneOfItsOwn();
+    const answers = await Promise.all(Array.from({ length: 30 }, () => requestCode(t, phone)));
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(5);
+    for (const a of answers.filter((r) => r.status !== 202)) expectLimited(a);
+    expect(sms.inbox.filter((m) => m.to === phone)).toHaveLength(5);
+  });
+
+  it("a third party's requests do not lock the owner out: the code already sent still verifies", async () => {
+    const phone = phoneOfItsOwn();
+    // Someone else asks for codes to the owner's phone from many addresses, past the limit.
+    const flood = await Promise.all(Array.from({ length: 10 }, () => requestCode(t, phone)));
+    expect(flood.filter((a) => a.status === 202)).toHaveLength(5);
+    // The refused requests made no code, so the last one the owner received still works.
+    expect((await verify(t, phone, sms.codeSentTo(phone))).status).toBe(200);
+  });
+
+  it('sends at most 20 codes an hour to requests from one address', async () => {
+    const ip = newIp();
+    for (let i = 0; i < 20; i++)
+      expect((await requestCode(t, phoneOfItsOwn(), ip)).status).toBe(202);
+    expectLimited(await requestCode(t, phoneOfItsOwn(), ip));
+    expect((await requestCode(t, phoneOfItsOwn())).status).toBe(202);
+  });
+
+  it('limits codes to one number block, which toll fraud walks through', async () => {
+    const phones = phonesInOneBlock(9);
+    for (const phone of phones.slice(0, 8)) expect((await requestCode(t, phone)).status).toBe(202);
+    expectLimited(await requestCode(t, phones[8]));
+    expect((await requestCode(t, phoneOfItsOwn())).status).toBe(202);
+  });
+});
+
+describe('sign-in code issuance: global ceiling, and the limits off (e2e)', () => {
+  let capped: TestApp;
+  let open: TestApp;
+  let sms: SmsGateway;
+
+  beforeAll(async () => {
+    sms = await startSmsGateway();
+    capped = await startTestApp({ env: { ...sms.env, OTP_GLOBAL_PER_HOUR: '6' } });
+    open = await startTestApp({
+      env: {
+        ...sms.env,
+        OTP_PER_PHONE_PER_HOUR: '0',
+        OTP_PER_IP_PER_HOUR: '0',
+        OTP_PER_PREFIX_PER_HOUR: '0',
+        OTP_GLOBAL_PER_HOUR: '0',
+      },
+    });
+  });
+  afterAll(async () => {
+    await capped.close();
+    await open.close();
+    await sms.close();
+  });
+
+  it('sends at most OTP_GLOBAL_PER_HOUR codes in all', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 15 }, () => requestCode(capped, phoneOfItsOwn())),
+    );
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(6);
+    for (const a of answers.filter((r) => r.status !== 202)) expectLimited(a);
+  });
+
+  it('0 turns each sending limit off', async () => {
+    const ip = newIp();
+    const phone = phoneOfItsOwn();
+    for (let i = 0; i < 25; i++) expect((await requestCode(open, phone, ip)).status).toBe(202);
+    for (const p of phonesInOneBlock(12)) expect((await requestCode(open, p, ip)).status).toBe(202);
+  });
+
+  it('with AUTH_TEST_OTP nothing is sent, so the sending limits do not apply', async () => {
+    const testCodes = await startTestApp({
+      env: { OTP_PER_PHONE_PER_HOUR: '1', OTP_PER_IP_PER_HOUR: '1', OTP_GLOBAL_PER_HOUR: '1' },
+    });
+    try {
+      const phone = phoneOfItsOwn();
+      for (let i = 0; i < 4; i++) expect((await requestCode(testCodes, phone)).status).toBe(202);
+      expect((await verify(testCodes, phone, TEST_OTP)).status).toBe(200);
+    } finally {
+      await testCodes.close();
+    }
   });
 });

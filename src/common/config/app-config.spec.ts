@@ -65,6 +65,10 @@ describe('loadConfig', () => {
         otpTtlSec: 300,
         otpMaxAttempts: 5,
         otpGuessesPerIpPerHour: 30,
+        otpPerPhonePerHour: 5,
+        otpPerIpPerHour: 20,
+        otpPerPrefixPerHour: 100,
+        otpGlobalPerHour: 1000,
         otpMaxPerWindow: 3,
         otpWindowSec: 900,
       });

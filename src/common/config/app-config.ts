@@ -52,6 +52,12 @@ export class AppConfig {
     otpMaxAttempts: number;
     /** Wrong codes one client address may try in any hour; 0 = no limit. */
     otpGuessesPerIpPerHour: number;
+    /** Codes sent per hour: to one phone, to requests from one address, to one number block, in all; 0 = no limit. */
+    otpPerPhonePerHour: number;
+    otpPerIpPerHour: number;
+    otpPerPrefixPerHour: number;
+    otpGlobalPerHour: number;
+    /** A shorter burst limit per phone, per `otpWindowSec`; 0 = none. */
     otpMaxPerWindow: number;
     otpWindowSec: number;
   };
@@ -104,6 +110,10 @@ export class AppConfig {
       otpTtlSec: e.OTP_TTL_SEC,
       otpMaxAttempts: e.OTP_MAX_ATTEMPTS,
       otpGuessesPerIpPerHour: e.OTP_GUESSES_PER_IP_PER_HOUR,
+      otpPerPhonePerHour: e.OTP_PER_PHONE_PER_HOUR,
+      otpPerIpPerHour: e.OTP_PER_IP_PER_HOUR,
+      otpPerPrefixPerHour: e.OTP_PER_PREFIX_PER_HOUR,
+      otpGlobalPerHour: e.OTP_GLOBAL_PER_HOUR,
       otpMaxPerWindow: e.OTP_MAX_PER_WINDOW,
       otpWindowSec: e.OTP_WINDOW_SEC,
     };

@@ -28,8 +28,11 @@ export class AuthController {
   @Post('otp')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: OtpSentResponseDto })
-  requestOtp(@Body() dto: RequestOtpDto): Promise<{ expiresInSec: number }> {
-    return this.auth.requestOtp(dto.phone);
+  requestOtp(
+    @Body() dto: RequestOtpDto,
+    @Ip() clientIp: string,
+  ): Promise<{ expiresInSec: number }> {
+    return this.auth.requestOtp(dto.phone, clientIp);
   }
 
   @Public()

@@ -32,8 +32,8 @@ export class AuthService extends AccessTokenVerifier {
     super();
   }
 
-  requestOtp(phone: string): Promise<{ expiresInSec: number }> {
-    return this.otp.issue(phone);
+  requestOtp(phone: string, clientIp: string): Promise<{ expiresInSec: number }> {
+    return this.otp.issue(phone, clientIp);
   }
 
   async verifyOtp(input: {

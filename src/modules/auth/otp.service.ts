@@ -9,8 +9,8 @@ import { SmsSender } from './ports/sms.sender';
 
 /**
  * One-time sign-in codes: 6 digits, stored as a keyed hash (a bare hash of 10^6 codes
- * would be trivially reversible), limited in lifetime, in wrong tries and in how many
- * a phone may request per window.
+ * would be trivially reversible), limited in lifetime and in tries, and sent within
+ * per-phone, per-address, per-number-block and global limits (SMS costs money).
  */
 const HOUR_MS = 3_600_000;
 
@@ -29,25 +29,16 @@ export class OtpService {
       .digest('base64url');
   }
 
-  async issue(phone: string): Promise<{ expiresInSec: number }> {
-    const { otpMaxPerWindow, otpWindowSec, otpTtlSec, testOtp } = this.config.auth;
-    const now = Date.now();
-    if (otpMaxPerWindow > 0) {
-      const issued = await this.repo.otpIssuedSince(phone, new Date(now - otpWindowSec * 1000));
-      if (issued.length >= otpMaxPerWindow) {
-        const oldest = issued[issued.length - otpMaxPerWindow];
-        throw AppError.rateLimited(
-          oldest.getTime() + otpWindowSec * 1000 - now,
-          `At most ${otpMaxPerWindow} codes per ${Math.round(otpWindowSec / 60)} minutes for one phone`,
-        );
-      }
-    }
+  async issue(phone: string, clientIp: string): Promise<{ expiresInSec: number }> {
+    const { otpTtlSec, testOtp } = this.config.auth;
+    // With the test code nothing is sent, so there is nothing for the sending limits to guard.
+    if (!testOtp) await this.takeSendingAllowance(phone, clientIp);
     const code = testOtp ?? randomInt(0, 1_000_000).toString().padStart(6, '0');
     await this.repo.createOtp(
       uuidv7(),
       phone,
       this.hash(phone, code),
-      new Date(now + otpTtlSec * 1000),
+      new Date(Date.now() + otpTtlSec * 1000),
     );
     if (!testOtp)
       await this.sms.send(
@@ -55,6 +46,57 @@ export class OtpService {
         `Your Parley code is ${code}. It expires in ${Math.round(otpTtlSec / 60)} minutes.`,
       );
     return { expiresInSec: otpTtlSec };
+  }
+
+  /**
+   * Counts one SMS against every sending limit, or none of them: a request refused by one
+   * limit gives back what it took from the others, so refused floods use up nothing. A
+   * refused request makes no code either, so the code its owner already has keeps working.
+   */
+  private async takeSendingAllowance(phone: string, clientIp: string): Promise<void> {
+    const a = this.config.auth;
+    const limits: Array<{ key: string; limit: number; windowMs: number; what: string }> = [
+      {
+        key: `otp-send:phone-window:${phone}`,
+        limit: a.otpMaxPerWindow,
+        windowMs: a.otpWindowSec * 1000,
+        what: `At most ${a.otpMaxPerWindow} codes per ${Math.round(a.otpWindowSec / 60)} minutes for one phone`,
+      },
+      {
+        key: `otp-send:phone:${phone}`,
+        limit: a.otpPerPhonePerHour,
+        windowMs: HOUR_MS,
+        what: 'Too many codes for this phone',
+      },
+      {
+        key: `otp-send:ip:${clientIp}`,
+        limit: a.otpPerIpPerHour,
+        windowMs: HOUR_MS,
+        what: 'Too many codes requested from this address',
+      },
+      {
+        key: `otp-send:prefix:${numberBlock(phone)}`,
+        limit: a.otpPerPrefixPerHour,
+        windowMs: HOUR_MS,
+        what: 'Too many codes for this number range',
+      },
+      {
+        key: 'otp-send:global',
+        limit: a.otpGlobalPerHour,
+        windowMs: HOUR_MS,
+        what: 'The server is sending too many codes; try again later',
+      },
+    ];
+    const taken: string[] = [];
+    for (const { key, limit, windowMs, what } of limits) {
+      if (limit <= 0) continue;
+      const decision = await this.limiter.consume(key, limit, windowMs);
+      if (!decision.allowed) {
+        await Promise.all(taken.map((k) => this.limiter.refund(k)));
+        throw AppError.rateLimited(decision.retryAfterMs, what);
+      }
+      taken.push(key);
+    }
   }
 
   /**
@@ -99,6 +141,11 @@ export class OtpService {
       if (!wrong && otpGuessesPerIpPerHour > 0) await this.limiter.refund(ipKey);
     }
   }
+}
+
+/** The phone's number block: all but its last 4 digits, the unit premium-rate ranges come in. */
+function numberBlock(phone: string): string {
+  return phone.slice(0, -4);
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -20,8 +20,6 @@ export type RotationOutcome =
 /** Storage of OTP codes, devices and refresh tokens. */
 export abstract class AuthRepository {
   abstract createOtp(id: string, phone: string, codeHash: string, expiresAt: Date): Promise<void>;
-  /** Creation times of the codes issued to a phone since `since`, oldest first. */
-  abstract otpIssuedSince(phone: string, since: Date): Promise<Date[]>;
   /** The newest code of a phone that is neither consumed nor expired. */
   abstract latestLiveOtp(phone: string, now: Date): Promise<OtpRecord | null>;
   /**

@@ -45,14 +45,6 @@ export class AuthPostgresRepository extends AuthRepository {
     );
   }
 
-  async otpIssuedSince(phone: string, since: Date): Promise<Date[]> {
-    const rows = await this.db.query<{ created_at: Date }>(
-      `SELECT created_at FROM otp_codes WHERE phone = $1 AND created_at > $2 ORDER BY created_at`,
-      [phone, since],
-    );
-    return rows.map((r) => r.created_at);
-  }
-
   async latestLiveOtp(phone: string, now: Date): Promise<OtpRecord | null> {
     const [row] = await this.db.query<{
       id: string;
