@@ -144,7 +144,7 @@ export class ChatService implements OnModuleInit {
 
     const id = uuidv7();
     // The share is recorded before the message, so no stored message points at media
-    // its recipients could not fetch.
+    // its recipients could not fetch; it is taken back if the message is not stored.
     const attached =
       input.mediaId && isMediaMessageType(input.type)
         ? await this.media.attach(caller.userId, {
@@ -155,7 +155,7 @@ export class ChatService implements OnModuleInit {
             conversationId,
           })
         : null;
-    const result = await this.batcher.append({
+    const result = await this.appendOrDetach(attached ? input.mediaId! : null, {
       id,
       conversationId,
       senderId: caller.userId,
@@ -192,6 +192,21 @@ export class ChatService implements OnModuleInit {
       }
     }
     return { message: view, duplicate };
+  }
+
+  /** Appends the draft; a share recorded for it is removed unless this send stored it. */
+  private async appendOrDetach(
+    mediaId: string | null,
+    draft: Parameters<MessageWriteBatcher['append']>[0],
+  ): Promise<Awaited<ReturnType<MessageWriteBatcher['append']>>> {
+    let stored = false;
+    try {
+      const result = await this.batcher.append(draft);
+      stored = result.kind !== 'rejected' && !result.duplicate;
+      return result;
+    } finally {
+      if (mediaId && !stored) await this.media.detach(mediaId, draft.id);
+    }
   }
 
   /**
@@ -475,20 +490,7 @@ export class ChatService implements OnModuleInit {
    * before it, and not withheld from them. Used by media to authorize downloads.
    */
   async visibleMessageIds(userId: string, messageIds: readonly string[]): Promise<Set<string>> {
-    const visible = new Set<string>();
-    for (const id of unique([...messageIds])) {
-      const message = await this.messages.findById(id);
-      if (!message || message.withheldFrom === userId) continue;
-      const membership = await this.conversations.findMembership(message.conversationId, userId);
-      if (
-        membership &&
-        message.seq > membership.joinedSeq &&
-        (membership.leftSeq === null || message.seq <= membership.leftSeq)
-      ) {
-        visible.add(id);
-      }
-    }
-    return visible;
+    return new Set(await this.messages.visibleTo(userId, unique([...messageIds])));
   }
 
   /** Present members who can see these messages (for media:ready). */
