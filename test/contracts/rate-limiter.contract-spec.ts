@@ -54,6 +54,18 @@ export function rateLimiterContract(
       expect((await limiter.consume(k, 1, 100)).allowed).toBe(true);
     });
 
+    it('peek tells whether one more would pass, without counting it', async () => {
+      const k = key();
+      expect(await limiter.peek(k, 2, 60_000)).toEqual({ allowed: true, retryAfterMs: 0 });
+      await limiter.consume(k, 2, 60_000);
+      for (let i = 0; i < 5; i++) expect((await limiter.peek(k, 2, 60_000)).allowed).toBe(true);
+      await limiter.consume(k, 2, 60_000);
+      const full = await limiter.peek(k, 2, 60_000);
+      expect(full.allowed).toBe(false);
+      expect(full.retryAfterMs).toBeGreaterThan(50_000);
+      expect((await limiter.consume(k, 2, 60_000)).allowed).toBe(false);
+    });
+
     it('a refund gives back one accepted event, and is harmless on an unknown key', async () => {
       const k = key();
       await limiter.consume(k, 2, 60_000);

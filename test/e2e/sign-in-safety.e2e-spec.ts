@@ -87,6 +87,14 @@ describe('sign-in code guessing (e2e)', () => {
     expect((await verify(t, phone, TEST_OTP)).status).toBe(200);
   });
 
+  it('a burst of right codes from one address all sign in', async () => {
+    const ip = newIp();
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, () => verify(t, uniquePhone(), TEST_OTP, ip)),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+  });
+
   it('right codes do not use up the per-address allowance', async () => {
     const ip = newIp();
     for (let i = 0; i < 35; i++)

@@ -11,9 +11,13 @@ export interface RateDecision {
 export abstract class RateLimiter {
   abstract consume(key: string, limit: number, windowMs: number): Promise<RateDecision>;
   /**
-   * Gives back one accepted event of the key (the newest): for limits that count only some
-   * outcomes (wrong guesses), taken before the outcome is known so that concurrent requests
-   * cannot all pass, and returned when the outcome does not count.
+   * Whether one more event would be accepted now, without counting one: for limits that
+   * count only some outcomes (wrong guesses), counted with `consume` once known.
+   */
+  abstract peek(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /**
+   * Gives back one accepted event of the key (the newest): to roll back the other limits when
+   * one of several taken together refuses.
    */
   abstract refund(key: string): Promise<void>;
 }

@@ -108,37 +108,34 @@ export class OtpService {
     const { otpMaxAttempts, otpGuessesPerIpPerHour, testOtp } = this.config.auth;
     const ipKey = `otp-guess:ip:${clientIp}`;
     if (otpGuessesPerIpPerHour > 0) {
-      // Taken before the code is looked at, so a burst from one address cannot all pass;
-      // given back below unless the try turns out wrong.
-      const decision = await this.limiter.consume(ipKey, otpGuessesPerIpPerHour, HOUR_MS);
+      // Only wrong codes count, so the address is checked here and charged once a try is
+      // known to be wrong. A burst can pass this check together, but each code still
+      // takes at most OTP_MAX_ATTEMPTS tries, counted atomically below.
+      const decision = await this.limiter.peek(ipKey, otpGuessesPerIpPerHour, HOUR_MS);
       if (!decision.allowed)
         throw AppError.rateLimited(decision.retryAfterMs, 'Too many wrong codes from this address');
     }
-    let wrong = false;
-    try {
-      const now = new Date();
-      const claim = await this.repo.claimOtpAttempt(phone, now, otpMaxAttempts);
-      if (claim.status === 'exhausted') {
-        throw AppError.rateLimited(
-          claim.expiresAt.getTime() - now.getTime(),
-          'Too many wrong tries; request a new code',
-        );
-      }
-      if (claim.status === 'none') {
-        // With AUTH_TEST_OTP the test code signs in any phone, even without a request.
-        if (testOtp && safeEqual(code, testOtp)) return;
-        wrong = true;
-        throw AppError.unauthorized('No valid code for this phone; request a new one');
-      }
-      if (!safeEqual(this.hash(phone, code), claim.otp.codeHash)) {
-        wrong = true;
-        throw AppError.unauthorized('Wrong code');
-      }
-      if (!(await this.repo.consumeOtp(claim.otp.id))) {
-        throw AppError.unauthorized('This code was already used; request a new one');
-      }
-    } finally {
-      if (!wrong && otpGuessesPerIpPerHour > 0) await this.limiter.refund(ipKey);
+    const wrong = async (message: string): Promise<AppError> => {
+      if (otpGuessesPerIpPerHour > 0)
+        await this.limiter.consume(ipKey, otpGuessesPerIpPerHour, HOUR_MS);
+      return AppError.unauthorized(message);
+    };
+    const now = new Date();
+    const claim = await this.repo.claimOtpAttempt(phone, now, otpMaxAttempts);
+    if (claim.status === 'exhausted') {
+      throw AppError.rateLimited(
+        claim.expiresAt.getTime() - now.getTime(),
+        'Too many wrong tries; request a new code',
+      );
+    }
+    if (claim.status === 'none') {
+      // With AUTH_TEST_OTP the test code signs in any phone, even without a request.
+      if (testOtp && safeEqual(code, testOtp)) return;
+      throw await wrong('No valid code for this phone; request a new one');
+    }
+    if (!safeEqual(this.hash(phone, code), claim.otp.codeHash)) throw await wrong('Wrong code');
+    if (!(await this.repo.consumeOtp(claim.otp.id))) {
+      throw AppError.unauthorized('This code was already used; request a new one');
     }
   }
 }
