@@ -35,7 +35,7 @@ describe('users, contacts, privacy and blocks (e2e)', () => {
         phone: s.phone,
         displayName: '',
         about: '',
-        privacy: { lastSeen: 'everyone', readReceipts: true },
+        privacy: { lastSeen: 'everyone', readReceipts: true, groupAdd: 'everyone' },
         createdAt: expect.any(String),
       });
       expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
@@ -284,8 +284,12 @@ describe('users, contacts, privacy and blocks (e2e)', () => {
       ] as const) {
         const res = await putPrivacy(s, { lastSeen, readReceipts });
         expect(res.status).toBe(200);
-        expect(res.body).toEqual({ lastSeen, readReceipts });
-        expect((await me(s)).body.privacy).toEqual({ lastSeen, readReceipts });
+        expect(res.body).toEqual({ lastSeen, readReceipts, groupAdd: 'everyone' });
+        expect((await me(s)).body.privacy).toEqual({
+          lastSeen,
+          readReceipts,
+          groupAdd: 'everyone',
+        });
       }
     });
 
@@ -316,7 +320,11 @@ describe('users, contacts, privacy and blocks (e2e)', () => {
         expectValidationFailed(res);
       }
 
-      expect((await me(s)).body.privacy).toEqual({ lastSeen: 'contacts', readReceipts: false });
+      expect((await me(s)).body.privacy).toEqual({
+        lastSeen: 'contacts',
+        readReceipts: false,
+        groupAdd: 'everyone',
+      });
     });
   });
 

@@ -371,6 +371,29 @@ export class ChatService implements OnModuleInit {
     return this.toViews(userId, await this.conversations.listForUser(userId));
   }
 
+  /** A page of the conversation list; `nextCursor` is null on the last page. */
+  async conversationPage(
+    userId: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ conversations: ConversationView[]; nextCursor: string | null }> {
+    let after: { activityMicros: string; id: string } | null = null;
+    if (cursor) {
+      const [activityMicros, id] = cursor.split('.');
+      after = { activityMicros, id };
+    }
+    const rows = await this.conversations.listPageForUser(userId, after, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      conversations: await this.toViews(
+        userId,
+        page.map((r) => r.summary),
+      ),
+      nextCursor: rows.length > limit && last ? `${last.key.activityMicros}.${last.key.id}` : null,
+    };
+  }
+
   async conversation(userId: string, conversationId: string): Promise<ConversationView> {
     const summary = await this.conversations.summaryFor(conversationId, userId);
     if (!summary) throw await this.missingConversationError(conversationId);

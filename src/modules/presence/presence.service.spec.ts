@@ -19,6 +19,7 @@ const user = (id: string, overrides: Partial<User> = {}): User => ({
   about: '',
   lastSeenPrivacy: 'everyone',
   readReceipts: true,
+  groupAddPrivacy: 'everyone',
   lastSeenAt: null,
   createdAt: new Date(0),
   ...overrides,

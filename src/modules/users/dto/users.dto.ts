@@ -33,6 +33,14 @@ export class UpdatePrivacyDto {
   @ApiProperty()
   @IsBoolean()
   readReceipts!: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['everyone', 'contacts', 'nobody'],
+    description: 'Who may add you to groups; unchanged when absent',
+  })
+  @IsOptional()
+  @IsIn(['everyone', 'contacts', 'nobody'])
+  groupAdd?: 'everyone' | 'contacts' | 'nobody';
 }
 
 export class ReplaceContactsDto {
@@ -52,6 +60,7 @@ export class ProfileResponseDto {
 export class PrivacyResponseDto {
   @ApiProperty({ enum: ['everyone', 'contacts', 'nobody'] }) lastSeen!: string;
   @ApiProperty() readReceipts!: boolean;
+  @ApiProperty({ enum: ['everyone', 'contacts', 'nobody'] }) groupAdd!: string;
 }
 
 export class OwnProfileResponseDto extends ProfileResponseDto {
