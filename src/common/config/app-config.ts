@@ -69,7 +69,15 @@ export class AppConfig {
     syncMaxLimit: number;
   };
   readonly realtime: { maxPayloadBytes: number };
-  readonly presence: { graceMs: number; ttlMs: number; heartbeatMs: number };
+  readonly presence: {
+    graceMs: number;
+    ttlMs: number;
+    heartbeatMs: number;
+    /** Ids one connection may have asked to watch at once, watchable or not; 0 = no cap. */
+    maxWatches: number;
+    /** presence:subscribe requests per user in any minute; 0 = no limit. */
+    subscribesPerMinute: number;
+  };
   readonly typing: { throttleMs: number; ttlMs: number };
   readonly queue: { concurrency: number; attempts: number; lockMs: number };
   readonly shutdownGraceMs: number;
@@ -129,6 +137,8 @@ export class AppConfig {
       graceMs: e.PRESENCE_GRACE_MS,
       ttlMs: e.PRESENCE_TTL_MS,
       heartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+      maxWatches: e.PRESENCE_MAX_WATCHES,
+      subscribesPerMinute: e.PRESENCE_SUBSCRIBES_PER_MINUTE,
     };
     this.typing = { throttleMs: e.TYPING_THROTTLE_MS, ttlMs: e.TYPING_TTL_MS };
     this.queue = {

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import { loadConfig } from '../../common/config/app-config';
+import { MemoryRateLimiter } from '../../common/rate-limit/rate-limiter.memory';
 import { DomainEvents } from '../../common/events/domain-events';
 import type { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import type { SocketContext } from '../../common/realtime/socket-event.registry';
@@ -67,6 +68,7 @@ function setup() {
     lifecycle,
     new DomainEvents(),
     config,
+    new MemoryRateLimiter(),
   );
   let nextSocket = 0;
   const socket = (userId: string): SocketContext => {
