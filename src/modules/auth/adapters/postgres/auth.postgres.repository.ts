@@ -32,6 +32,17 @@ function toDevice(r: DeviceRow): Device {
   };
 }
 
+interface OtpRow {
+  id: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: Date;
+}
+
+function toOtp(r: OtpRow): OtpRecord {
+  return { id: r.id, codeHash: r.code_hash, attempts: r.attempts, expiresAt: r.expires_at };
+}
+
 @Injectable()
 export class AuthPostgresRepository extends AuthRepository {
   constructor(private readonly db: Db) {
@@ -46,31 +57,19 @@ export class AuthPostgresRepository extends AuthRepository {
   }
 
   async latestLiveOtp(phone: string, now: Date): Promise<OtpRecord | null> {
-    const [row] = await this.db.query<{
-      id: string;
-      code_hash: string;
-      attempts: number;
-      expires_at: Date;
-    }>(
+    const [row] = await this.db.query<OtpRow>(
       `SELECT id, code_hash, attempts, expires_at FROM otp_codes
         WHERE phone = $1 AND consumed_at IS NULL AND expires_at > $2
         ORDER BY created_at DESC LIMIT 1`,
       [phone, now],
     );
-    return row
-      ? { id: row.id, codeHash: row.code_hash, attempts: row.attempts, expiresAt: row.expires_at }
-      : null;
+    return row ? toOtp(row) : null;
   }
 
   async claimOtpAttempt(phone: string, now: Date, maxAttempts: number): Promise<OtpClaim> {
     // The bound sits in the UPDATE's own WHERE: PostgreSQL re-checks it against the row
     // version left by a concurrent winner, so parallel tries cannot all pass it.
-    const [row] = await this.db.query<{
-      id: string;
-      code_hash: string;
-      attempts: number;
-      expires_at: Date;
-    }>(
+    const [row] = await this.db.query<OtpRow>(
       `UPDATE otp_codes SET attempts = attempts + 1
         WHERE id = (SELECT id FROM otp_codes
                      WHERE phone = $1 AND consumed_at IS NULL AND expires_at > $2
@@ -80,16 +79,7 @@ export class AuthPostgresRepository extends AuthRepository {
         RETURNING id, code_hash, attempts, expires_at`,
       [phone, now, maxAttempts],
     );
-    if (row)
-      return {
-        status: 'claimed',
-        otp: {
-          id: row.id,
-          codeHash: row.code_hash,
-          attempts: row.attempts,
-          expiresAt: row.expires_at,
-        },
-      };
+    if (row) return { status: 'claimed', otp: toOtp(row) };
     const live = await this.latestLiveOtp(phone, now);
     return live ? { status: 'exhausted', expiresAt: live.expiresAt } : { status: 'none' };
   }
