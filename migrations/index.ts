@@ -9,6 +9,7 @@ import { MessageFeatures1796200000000 } from './1796200000000-message-features';
 import { HiddenAndStarred1796300000000 } from './1796300000000-hidden-and-starred';
 import { Disappearing1796300001000 } from './1796300001000-disappearing';
 import { Pictures1796300002000 } from './1796300002000-pictures';
+import { GroupAddPrivacy1796400000000 } from './1796400000000-group-add-privacy';
 import { SigningKeys1796500000000 } from './1796500000000-signing-keys';
 
 /**
@@ -27,5 +28,6 @@ export const allMigrations = [
   HiddenAndStarred1796300000000,
   Disappearing1796300001000,
   Pictures1796300002000,
+  GroupAddPrivacy1796400000000,
   SigningKeys1796500000000,
 ];

@@ -82,7 +82,6 @@ export function authRepositoryContract(
         const phone = uniquePhone();
         await newOtp(phone);
         expect(await repo.latestLiveOtp(uniquePhone(), new Date())).toBeNull();
-        expect(await repo.otpIssuedSince(uniquePhone(), new Date(0))).toEqual([]);
       });
 
       it('the newest code wins over older live ones', async () => {
@@ -116,24 +115,50 @@ export function authRepositoryContract(
         expect((await repo.latestLiveOtp(phone, new Date()))!.id).toBe(older);
       });
 
-      it('counts failed attempts on the code', async () => {
+      it('claims tries on the newest live code up to the bound, then reports it exhausted', async () => {
         const phone = uniquePhone();
-        const id = await newOtp(phone);
-        await repo.recordFailedAttempt(id);
-        expect((await repo.latestLiveOtp(phone, new Date()))!.attempts).toBe(1);
-        await repo.recordFailedAttempt(id);
-        await repo.recordFailedAttempt(id);
+        const expiresAt = inMinutes(5);
+        const id = await newOtp(phone, expiresAt, 'h');
+        for (let i = 1; i <= 3; i++) {
+          const claim = await repo.claimOtpAttempt(phone, new Date(), 3);
+          expect(claim).toEqual({
+            status: 'claimed',
+            otp: { id, codeHash: 'h', attempts: i, expiresAt: expect.any(Date) },
+          });
+        }
+        const dead = await repo.claimOtpAttempt(phone, new Date(), 3);
+        expect(dead).toEqual({ status: 'exhausted', expiresAt: expect.any(Date) });
+        expect(dead.status === 'exhausted' && dead.expiresAt.getTime()).toBe(expiresAt.getTime());
         expect((await repo.latestLiveOtp(phone, new Date()))!.attempts).toBe(3);
       });
 
-      it('counts attempts per code, and ignores an unknown code', async () => {
+      it('grants at most the bound of concurrent claims', async () => {
         const phone = uniquePhone();
-        const first = await newOtp(phone);
-        await repo.recordFailedAttempt(first);
-        await sleep(5);
         await newOtp(phone);
-        await expect(repo.recordFailedAttempt(uuidv7())).resolves.toBeUndefined();
-        expect((await repo.latestLiveOtp(phone, new Date()))!.attempts).toBe(0);
+        const claims = await Promise.all(
+          Array.from({ length: 40 }, () => repo.claimOtpAttempt(phone, new Date(), 5)),
+        );
+        expect(claims.filter((c) => c.status === 'claimed')).toHaveLength(5);
+        expect(claims.filter((c) => c.status === 'exhausted')).toHaveLength(35);
+      });
+
+      it('claims without bound when the bound is 0, per code, and reports a phone without a live code', async () => {
+        const phone = uniquePhone();
+        expect(await repo.claimOtpAttempt(phone, new Date(), 5)).toEqual({ status: 'none' });
+        const first = await newOtp(phone);
+        for (let i = 0; i < 7; i++) await repo.claimOtpAttempt(phone, new Date(), 0);
+        expect((await repo.latestLiveOtp(phone, new Date()))!.attempts).toBe(7);
+        await sleep(5);
+        const second = await newOtp(phone);
+        const claim = await repo.claimOtpAttempt(phone, new Date(), 5);
+        expect(claim.status === 'claimed' && claim.otp.id).toBe(second);
+        expect(claim.status === 'claimed' && claim.otp.attempts).toBe(1);
+        expect(second).not.toBe(first);
+        await repo.consumeOtp(second);
+        expect((await repo.claimOtpAttempt(phone, new Date(), 5)).status).toBe('exhausted');
+        expect(await repo.claimOtpAttempt(uniquePhone(), new Date(), 0)).toEqual({
+          status: 'none',
+        });
       });
 
       it('consumes a code only once', async () => {
@@ -155,44 +180,6 @@ export function authRepositoryContract(
       });
     });
 
-    describe('otpIssuedSince', () => {
-      it('lists the creation times of the codes issued after `since`, oldest first', async () => {
-        const phone = uniquePhone();
-        // Ids in descending order, so that ordering by id would be caught.
-        const idsDescending = [uuidv7(), uuidv7(), uuidv7()].reverse();
-        const start = new Date(Date.now() - 1000);
-        await repo.createOtp(idsDescending[0], phone, newHash(), inMinutes(5));
-        await sleep(20);
-        const middle = new Date();
-        await sleep(20);
-        await repo.createOtp(idsDescending[1], phone, newHash(), inMinutes(5));
-        await sleep(20);
-        await repo.createOtp(idsDescending[2], phone, newHash(), inMinutes(5));
-
-        const all = await repo.otpIssuedSince(phone, start);
-        expect(all).toHaveLength(3);
-        for (const at of all) expect(at).toBeInstanceOf(Date);
-        const times = all.map((d) => d.getTime());
-        expect([...times].sort((a, b) => a - b)).toEqual(times);
-        expect(times[0]).toBeLessThan(times[1]);
-        expect(times[1]).toBeLessThan(times[2]);
-        expect(Math.abs(times[0] - Date.now())).toBeLessThan(MINUTE);
-
-        const recent = await repo.otpIssuedSince(phone, middle);
-        expect(recent.map((d) => d.getTime())).toEqual(times.slice(1));
-        expect(await repo.otpIssuedSince(phone, inMinutes(1))).toEqual([]);
-      });
-
-      it('counts consumed and expired codes too', async () => {
-        const phone = uniquePhone();
-        const since = new Date(Date.now() - 1000);
-        const consumed = await newOtp(phone);
-        await repo.consumeOtp(consumed);
-        await newOtp(phone, new Date(Date.now() - MINUTE));
-        expect(await repo.otpIssuedSince(phone, since)).toHaveLength(2);
-      });
-    });
-
     describe('deleteOtpsExpiredBefore', () => {
       it('deletes the codes that expired before the time, keeps the rest, and counts', async () => {
         const phone = uniquePhone();
@@ -203,11 +190,9 @@ export function authRepositoryContract(
         const later = await newOtp(phone, longAgo(1971, 4));
         expect(await repo.deleteOtpsExpiredBefore(longAgo(1971, 3))).toBe(2);
         expect(await repo.deleteOtpsExpiredBefore(longAgo(1971, 3))).toBe(0);
-        expect(await repo.otpIssuedSince(phone, new Date(0))).toHaveLength(2);
         expect((await repo.latestLiveOtp(phone, longAgo(1971, 1)))!.id).toBe(later);
 
         expect(await repo.deleteOtpsExpiredBefore(longAgo(1971, 3, 2))).toBe(1);
-        expect(await repo.otpIssuedSince(phone, new Date(0))).toHaveLength(1);
         await repo.consumeOtp(later);
         expect(await repo.consumeOtp(atTheLimit)).toBe(false);
       });

@@ -616,6 +616,29 @@ export function conversationRepositoryContract(
         });
       });
 
+      it('pages the list in the same order, by key, without gaps or repeats', async () => {
+        const alice = await newUser();
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const other = await newUser();
+          ids.push(
+            (await repo.getOrCreateDirect(uuidv7(), alice.userId, other.userId)).conversation.id,
+          );
+        }
+        const whole = (await repo.listForUser(alice.userId)).map((s) => s.conversation.id);
+        expect([...whole].sort()).toEqual([...ids].sort());
+        const paged: string[] = [];
+        let after: { activityMicros: string; id: string } | null = null;
+        for (;;) {
+          const page = await repo.listPageForUser(alice.userId, after, 2);
+          paged.push(...page.map((p) => p.summary.conversation.id));
+          if (page.length < 2) break;
+          after = page[page.length - 1].key;
+        }
+        expect(paged).toEqual(whole);
+        expect(await repo.listPageForUser(uuidv7(), null, 10)).toEqual([]);
+      });
+
       it('sharedWith tells which users share an active conversation with the user', async () => {
         const { alice, bob } = await pair();
         const carol = await newUser();

@@ -793,6 +793,21 @@ export function messageRepositoryContract(
         });
       });
 
+      describe('visibleTo', () => {
+        it('keeps the messages the user can see, in one call, leaving out withheld and unknown ones', async () => {
+          const { alice, bob, stored } = await fixture();
+          const ids = stored.map((m) => m.id);
+          const visible = new Set(await repo.visibleTo(bob.userId, [...ids, uuidv7()]));
+          expect(visible.size).toBe(28);
+          expect(visible.has(stored[4].id)).toBe(false);
+          expect(visible.has(stored[5].id)).toBe(false);
+          expect(new Set(await repo.visibleTo(alice.userId, ids)).size).toBe(30);
+          const stranger = await harness.newUser();
+          expect(await repo.visibleTo(stranger.userId, ids)).toEqual([]);
+          expect(await repo.visibleTo(bob.userId, [])).toEqual([]);
+        });
+      });
+
       describe('sendersBetween', () => {
         it('lists the distinct senders of (afterSeq, untilSeq]', async () => {
           const { alice, bob, conversationId } = await fixture();

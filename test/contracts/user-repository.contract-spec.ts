@@ -53,6 +53,7 @@ export function userRepositoryContract(
           about: '',
           lastSeenPrivacy: 'everyone',
           readReceipts: true,
+          groupAddPrivacy: 'everyone',
           lastSeenAt: null,
           photoMediaId: null,
           createdAt: expect.any(Date),
@@ -164,6 +165,29 @@ export function userRepositoryContract(
           });
           expect(await repo.findById(user.id)).toEqual(updated);
         }
+      });
+
+      it('stores groupAdd when given and keeps it when absent', async () => {
+        const user = await newUser('Picky');
+        expect(user.groupAddPrivacy).toBe('everyone');
+        for (const groupAdd of ['nobody', 'contacts', 'everyone'] as const) {
+          const updated = await repo.updatePrivacy(user.id, {
+            lastSeen: 'everyone',
+            readReceipts: true,
+            groupAdd,
+          });
+          expect(updated!.groupAddPrivacy).toBe(groupAdd);
+        }
+        await repo.updatePrivacy(user.id, {
+          lastSeen: 'everyone',
+          readReceipts: true,
+          groupAdd: 'nobody',
+        });
+        const kept = await repo.updatePrivacy(user.id, {
+          lastSeen: 'contacts',
+          readReceipts: true,
+        });
+        expect(kept).toMatchObject({ groupAddPrivacy: 'nobody', lastSeenPrivacy: 'contacts' });
       });
 
       it('returns null for an unknown user', async () => {
@@ -293,6 +317,21 @@ export function userRepositoryContract(
         expect(await repo.hasInContacts(uuidv7(), bob.id)).toBe(false);
       });
 
+      it('ownersWithInContacts answers for many owners at once', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const carol = await newUser();
+        await repo.replaceContacts(alice.id, [carol.phone]);
+        await repo.replaceContacts(bob.id, [alice.phone]);
+        expect(await repo.ownersWithInContacts([alice.id, bob.id, uuidv7()], carol.id)).toEqual(
+          new Set([alice.id]),
+        );
+        expect(await repo.ownersWithInContacts([alice.id, bob.id], alice.id)).toEqual(
+          new Set([bob.id]),
+        );
+        expect(await repo.ownersWithInContacts([], carol.id)).toEqual(new Set());
+      });
+
       it('an owner never has themselves as a contact', async () => {
         const alice = await newUser();
         await repo.replaceContacts(alice.id, [alice.phone]);
@@ -314,6 +353,18 @@ export function userRepositoryContract(
         await repo.unblock(alice.id, bob.id);
         expect(await repo.isBlocked(alice.id, bob.id)).toBe(false);
         expect(await repo.listBlocked(alice.id)).toEqual([]);
+      });
+
+      it('blockersAmong finds who of many blocked one user', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        const carol = await newUser();
+        await repo.block(bob.id, alice.id);
+        await repo.block(alice.id, carol.id);
+        expect(await repo.blockersAmong([bob.id, carol.id, uuidv7()], alice.id)).toEqual(
+          new Set([bob.id]),
+        );
+        expect(await repo.blockersAmong([], alice.id)).toEqual(new Set());
       });
 
       it('is idempotent both ways', async () => {

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { connect, nextEvent, signIn, uniquePhone } from '../utils/clients';
 import { http } from '../utils/http';
+import { startSmsGateway, type SmsGateway } from '../utils/sms-gateway';
 import { startTestApp, TEST_OTP, type TestApp } from '../utils/test-app';
 
 describe('auth (e2e)', () => {
@@ -160,41 +159,18 @@ describe('auth (e2e)', () => {
 
 describe('auth OTP limits (e2e)', () => {
   let t: TestApp;
-  let sms: Server;
-  const inbox: Array<{ to: string; text: string }> = [];
+  let sms: SmsGateway;
 
   beforeAll(async () => {
-    // A local stand-in for an SMS gateway's HTTP API.
-    sms = createServer((req, res) => {
-      let data = '';
-      req.on('data', (c: Buffer) => (data += c.toString()));
-      req.on('end', () => {
-        inbox.push(JSON.parse(data) as { to: string; text: string });
-        res.writeHead(200).end('{}');
-      });
-    });
-    await new Promise<void>((r) => sms.listen(0, '127.0.0.1', r));
-    const port = (sms.address() as AddressInfo).port;
-    t = await startTestApp({
-      env: {
-        AUTH_TEST_OTP: '',
-        OTP_MAX_PER_WINDOW: '3',
-        SMS_DRIVER: 'webhook',
-        SMS_WEBHOOK_URL: `http://127.0.0.1:${port}/sms`,
-      },
-    });
+    sms = await startSmsGateway();
+    t = await startTestApp({ env: { ...sms.env, OTP_MAX_PER_WINDOW: '3' } });
   });
   afterAll(async () => {
     await t.close();
-    sms.close();
+    await sms.close();
   });
 
-  const codeSentTo = (phone: string): string => {
-    const msg = [...inbox].reverse().find((m) => m.to === phone);
-    const code = msg?.text.match(/\b(\d{6})\b/)?.[1];
-    if (!code) throw new Error(`no SMS for ${phone}`);
-    return code;
-  };
+  const codeSentTo = (phone: string): string => sms.codeSentTo(phone);
 
   it('sends a 6-digit code by SMS that signs in once', async () => {
     const phone = uniquePhone();
@@ -233,7 +209,8 @@ describe('auth OTP limits (e2e)', () => {
       expect(res.status).toBe(401);
     }
     const locked = await http(t.api, 'POST', '/auth/verify', { body: { phone, code } });
-    expect(locked.status).toBe(401);
+    expect(locked.status).toBe(429);
+    expect(locked.body.code).toBe('RATE_LIMITED');
     expect(locked.body.message).toMatch(/too many/i);
     // A new code works again.
     await http(t.api, 'POST', '/auth/otp', { body: { phone } });

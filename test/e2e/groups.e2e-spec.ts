@@ -190,6 +190,7 @@ describe('groups (e2e)', () => {
       expect({ ...group, members: [...group.members].sort(byUserId) }).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
         name: 'Climbers',
+        notAdded: [],
         description: 'Weekend trips',
         createdBy: creator.userId,
         memberCount: 3,
@@ -220,7 +221,10 @@ describe('groups (e2e)', () => {
       });
 
       // Every member reads the same group, and finds it among their conversations.
-      expect(await getGroup(b, group.id)).toEqual(group);
+      // notAdded belongs to the answer of the add, not to the group.
+      const stored: Record<string, unknown> = { ...group };
+      delete stored.notAdded;
+      expect(await getGroup(b, group.id)).toEqual(stored);
       expect(seqs(await history(b, group.id))).toEqual([1]);
       const list = await api(b, 'GET', '/conversations');
       expect(list.body).toContainEqual(

@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Socket } from 'socket.io-client';
+import { Db } from '../../src/common/database/db';
 import { blobKey } from '../../src/modules/media/domain/media';
 import {
   ffmpegAvailable,
@@ -680,6 +681,84 @@ describe('media checks, limits and quota (e2e)', () => {
     expect((await json(resumable)).retryAfterMs).toBeGreaterThan(0);
     // Another user has their own quota.
     expect((await upload(t, other.accessToken, pdf(200_000, 24), 'd.pdf')).status).toBe(201);
+  });
+
+  it('records one share per stored message: resends and refused sends leave no rows', async () => {
+    const db = t.app.get(Db, { strict: false });
+    const alice = await signIn(t);
+    const bob = await signIn(t);
+    const carol = await signIn(t);
+    const aliceSocket = await connect(t, alice.accessToken);
+    const bobSocket = await connect(t, bob.accessToken);
+    sockets.push(aliceSocket, bobSocket);
+    const { body: image } = await upload(t, alice.accessToken, await png(48, 48, 41), 'r.png');
+    const shares = async () =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            'SELECT count(*) AS n FROM media_shares WHERE media_id = $1',
+            [image.mediaId],
+          )
+        )[0].n,
+      );
+
+    const clientMsgId = randomUUID();
+    const send = () =>
+      request(aliceSocket, 'message:send', {
+        clientMsgId,
+        recipientId: bob.userId,
+        type: 'image',
+        body: '',
+        mediaId: image.mediaId,
+      });
+    const first = await send();
+    expect(first.ok).toBe(true);
+    for (let i = 0; i < 10; i++) expect((await send()).message.id).toBe(first.message.id);
+    await Promise.all(Array.from({ length: 5 }, () => send()));
+    // A conversation Alice is not in.
+    const elsewhere = await request(bobSocket, 'message:send', {
+      clientMsgId: randomUUID(),
+      recipientId: carol.userId,
+      type: 'text',
+      body: 'hi',
+    });
+    for (let i = 0; i < 5; i++) {
+      const refused = await sendMedia(
+        aliceSocket,
+        { conversationId: elsewhere.message.conversationId },
+        'image',
+        image.mediaId,
+      );
+      expect(refused.error.code).toBe('NOT_A_MEMBER');
+    }
+    expect(await shares()).toBe(1);
+  });
+
+  it('checks access to shared media in a fixed number of statements, however often it was shared', async () => {
+    const db = t.app.get(Db, { strict: false });
+    const alice = await signIn(t);
+    const bob = await signIn(t);
+    const socket = await connect(t, alice.accessToken);
+    sockets.push(socket);
+    const { body: image } = await upload(t, alice.accessToken, await png(48, 48, 43), 's.png');
+    await sendMedia(socket, { recipientId: bob.userId }, 'image', image.mediaId);
+    // The fewest of a few tries: background jobs (thumbnails) also run statements.
+    const statementsForBob = async () => {
+      const counts: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before = db.statementCount;
+        const info = await download(t, bob.accessToken, `/media/${image.mediaId}/info`);
+        expect(info.status).toBe(200);
+        counts.push(db.statementCount - before);
+      }
+      return Math.min(...counts);
+    };
+    const once = await statementsForBob();
+    for (let i = 0; i < 12; i++) {
+      const other = await signIn(t);
+      await sendMedia(socket, { recipientId: other.userId }, 'image', image.mediaId);
+    }
+    expect(await statementsForBob()).toBe(once);
   });
 
   it('checks media in message:send', async () => {

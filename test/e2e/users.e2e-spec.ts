@@ -36,7 +36,7 @@ describe('users, contacts, privacy and blocks (e2e)', () => {
         displayName: '',
         about: '',
         photoUrl: null,
-        privacy: { lastSeen: 'everyone', readReceipts: true },
+        privacy: { lastSeen: 'everyone', readReceipts: true, groupAdd: 'everyone' },
         createdAt: expect.any(String),
       });
       expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
@@ -290,8 +290,12 @@ describe('users, contacts, privacy and blocks (e2e)', () => {
       ] as const) {
         const res = await putPrivacy(s, { lastSeen, readReceipts });
         expect(res.status).toBe(200);
-        expect(res.body).toEqual({ lastSeen, readReceipts });
-        expect((await me(s)).body.privacy).toEqual({ lastSeen, readReceipts });
+        expect(res.body).toEqual({ lastSeen, readReceipts, groupAdd: 'everyone' });
+        expect((await me(s)).body.privacy).toEqual({
+          lastSeen,
+          readReceipts,
+          groupAdd: 'everyone',
+        });
       }
     });
 
@@ -322,7 +326,11 @@ describe('users, contacts, privacy and blocks (e2e)', () => {
         expectValidationFailed(res);
       }
 
-      expect((await me(s)).body.privacy).toEqual({ lastSeen: 'contacts', readReceipts: false });
+      expect((await me(s)).body.privacy).toEqual({
+        lastSeen: 'contacts',
+        readReceipts: false,
+        groupAdd: 'everyone',
+      });
     });
   });
 

@@ -4,6 +4,12 @@ import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type EnvironmentSource } from './app-config';
 
 const SECRET = 'a-production-secret-of-at-least-32-chars';
+/** The least a production deployment must set. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  SMS_DRIVER: 'webhook',
+  SMS_WEBHOOK_URL: 'https://sms.example/send',
+};
 
 describe('loadConfig', () => {
   let dataDir: string;
@@ -58,6 +64,11 @@ describe('loadConfig', () => {
         testOtp: undefined,
         otpTtlSec: 300,
         otpMaxAttempts: 5,
+        otpGuessesPerIpPerHour: 30,
+        otpPerPhonePerHour: 5,
+        otpPerIpPerHour: 20,
+        otpPerPrefixPerHour: 100,
+        otpGlobalPerHour: 1000,
         otpMaxPerWindow: 3,
         otpWindowSec: 900,
       });
@@ -316,8 +327,7 @@ describe('loadConfig', () => {
 
     it('is refused under NODE_ENV=production', () => {
       const error = configError({
-        NODE_ENV: 'production',
-        JWT_SECRET: SECRET,
+        ...PRODUCTION,
         AUTH_TEST_OTP: '123456',
       });
       expect(error.problems).toEqual([expect.stringMatching(/^AUTH_TEST_OTP:.*production/)]);
@@ -328,9 +338,23 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('production sign-in safety', () => {
+    it('refuses the log SMS driver, which writes codes to the log, set or by default', () => {
+      expectRefused({ ...PRODUCTION, SMS_DRIVER: 'log' }, 'SMS_DRIVER');
+      expectRefused({ ...PRODUCTION, SMS_DRIVER: undefined }, 'SMS_DRIVER');
+      expect(load({ SMS_DRIVER: 'log' }).sms.driver).toBe('log');
+    });
+
+    it('refuses OTP_MAX_ATTEMPTS=0 (unlimited guesses)', () => {
+      expectRefused({ ...PRODUCTION, OTP_MAX_ATTEMPTS: '0' }, 'OTP_MAX_ATTEMPTS');
+      expect(load({ OTP_MAX_ATTEMPTS: '0' }).auth.otpMaxAttempts).toBe(0);
+      expect(load({ ...PRODUCTION, OTP_MAX_ATTEMPTS: '3' }).auth.otpMaxAttempts).toBe(3);
+    });
+  });
+
   describe('JWT_SECRET', () => {
     it('is optional, in production too: unset, signing keys live in the database', () => {
-      const config = load({ NODE_ENV: 'production' });
+      const config = load(PRODUCTION);
       expect(config.auth.jwtSecret).toBeUndefined();
       expect(config.auth.jwtRotateDays).toBe(30);
       // Nothing is written to DATA_DIR in its place: instances share keys through the database.
@@ -338,7 +362,8 @@ describe('loadConfig', () => {
     });
 
     it('is used as given when set', () => {
-      const config = load({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+      const config = load({ ...PRODUCTION, JWT_SECRET: SECRET });
+      expect(config.env).toBe('production');
       expect(config.auth.jwtSecret).toBe(SECRET);
     });
 

@@ -70,6 +70,14 @@ export class AppConfig {
     testOtp: string | undefined;
     otpTtlSec: number;
     otpMaxAttempts: number;
+    /** Wrong codes one client address may try in any hour; 0 = no limit. */
+    otpGuessesPerIpPerHour: number;
+    /** Codes sent per hour: to one phone, to requests from one address, to one number block, in all; 0 = no limit. */
+    otpPerPhonePerHour: number;
+    otpPerIpPerHour: number;
+    otpPerPrefixPerHour: number;
+    otpGlobalPerHour: number;
+    /** A shorter burst limit per phone, per `otpWindowSec`; 0 = none. */
     otpMaxPerWindow: number;
     otpWindowSec: number;
   };
@@ -89,7 +97,15 @@ export class AppConfig {
     forwardMaxChats: number;
   };
   readonly realtime: { maxPayloadBytes: number };
-  readonly presence: { graceMs: number; ttlMs: number; heartbeatMs: number };
+  readonly presence: {
+    graceMs: number;
+    ttlMs: number;
+    heartbeatMs: number;
+    /** Ids one connection may have asked to watch at once, watchable or not; 0 = no cap. */
+    maxWatches: number;
+    /** presence:subscribe requests per user in any minute; 0 = no limit. */
+    subscribesPerMinute: number;
+  };
   readonly typing: { throttleMs: number; ttlMs: number };
   readonly queue: { concurrency: number; attempts: number; lockMs: number };
   readonly shutdownGraceMs: number;
@@ -140,6 +156,11 @@ export class AppConfig {
       testOtp: e.AUTH_TEST_OTP,
       otpTtlSec: e.OTP_TTL_SEC,
       otpMaxAttempts: e.OTP_MAX_ATTEMPTS,
+      otpGuessesPerIpPerHour: e.OTP_GUESSES_PER_IP_PER_HOUR,
+      otpPerPhonePerHour: e.OTP_PER_PHONE_PER_HOUR,
+      otpPerIpPerHour: e.OTP_PER_IP_PER_HOUR,
+      otpPerPrefixPerHour: e.OTP_PER_PREFIX_PER_HOUR,
+      otpGlobalPerHour: e.OTP_GLOBAL_PER_HOUR,
       otpMaxPerWindow: e.OTP_MAX_PER_WINDOW,
       otpWindowSec: e.OTP_WINDOW_SEC,
     };
@@ -159,6 +180,8 @@ export class AppConfig {
       graceMs: e.PRESENCE_GRACE_MS,
       ttlMs: e.PRESENCE_TTL_MS,
       heartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+      maxWatches: e.PRESENCE_MAX_WATCHES,
+      subscribesPerMinute: e.PRESENCE_SUBSCRIBES_PER_MINUTE,
     };
     this.typing = { throttleMs: e.TYPING_THROTTLE_MS, ttlMs: e.TYPING_TTL_MS };
     this.queue = {

@@ -68,6 +68,11 @@ export const environmentSchema = z.object({
     .optional(),
   OTP_TTL_SEC: int(300, 30),
   OTP_MAX_ATTEMPTS: int(5),
+  OTP_GUESSES_PER_IP_PER_HOUR: int(30),
+  OTP_PER_PHONE_PER_HOUR: int(5),
+  OTP_PER_IP_PER_HOUR: int(20),
+  OTP_PER_PREFIX_PER_HOUR: int(100),
+  OTP_GLOBAL_PER_HOUR: int(1000),
   OTP_MAX_PER_WINDOW: int(3),
   OTP_WINDOW_SEC: int(900, 1),
   SMS_DRIVER: z.enum(['log', 'webhook']).default('log'),
@@ -85,6 +90,8 @@ export const environmentSchema = z.object({
   PRESENCE_GRACE_MS: int(5000),
   PRESENCE_TTL_MS: int(60000, 1000),
   PRESENCE_HEARTBEAT_MS: int(20000, 500),
+  PRESENCE_MAX_WATCHES: int(2000),
+  PRESENCE_SUBSCRIBES_PER_MINUTE: int(60),
   TYPING_THROTTLE_MS: int(2000),
   TYPING_TTL_MS: int(6000, 500),
   QUEUE_CONCURRENCY: int(4, 1),
@@ -158,6 +165,12 @@ export function crossSettingProblems(raw: Record<string, string | undefined>): s
   const production = raw.NODE_ENV === 'production';
   if (production && raw.AUTH_TEST_OTP)
     problems.push('AUTH_TEST_OTP: is refused when NODE_ENV=production');
+  if (production && raw.OTP_MAX_ATTEMPTS?.trim() === '0')
+    problems.push('OTP_MAX_ATTEMPTS: 0 (unlimited guesses) is refused when NODE_ENV=production');
+  if (production && (raw.SMS_DRIVER ?? 'log') === 'log')
+    problems.push(
+      'SMS_DRIVER: log writes sign-in codes to the log and is refused when NODE_ENV=production; use webhook',
+    );
   if (production && raw.JWT_SECRET && /change-?me/i.test(raw.JWT_SECRET)) {
     problems.push('JWT_SECRET: still holds the placeholder value; set a random secret');
   }

@@ -34,6 +34,14 @@ export class CountedRateLimiter extends RateLimiter {
     return this.counted(key, await this.inner.consumeDistinct(key, member, limit, windowMs));
   }
 
+  peek(key: string, limit: number, windowMs: number): Promise<RateDecision> {
+    return this.inner.peek(key, limit, windowMs);
+  }
+
+  refund(key: string): Promise<void> {
+    return this.inner.refund(key);
+  }
+
   private counted(key: string, decision: RateDecision): RateDecision {
     if (!decision.allowed) {
       const colon = key.indexOf(':');

@@ -57,6 +57,20 @@ export class MemoryRateLimiter extends RateLimiter implements OnModuleDestroy {
     return { allowed: true, retryAfterMs: 0 };
   }
 
+  async peek(key: string, limit: number, windowMs: number): Promise<RateDecision> {
+    const now = Date.now();
+    const times = (this.logs.get(key)?.times ?? []).filter((t) => t > now - windowMs);
+    if (times.length < limit) return { allowed: true, retryAfterMs: 0 };
+    return {
+      allowed: false,
+      retryAfterMs: Math.max(1, times[times.length - limit] + windowMs - now),
+    };
+  }
+
+  async refund(key: string): Promise<void> {
+    this.logs.get(key)?.times.pop();
+  }
+
   private sweep(): void {
     const now = Date.now();
     for (const [key, set] of this.distinct) {

@@ -34,6 +34,13 @@ redis.call('ZADD', key, now, member)
 redis.call('PEXPIRE', key, window)
 return -1`;
 
+const PEEK = `
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local count = redis.call('ZCOUNT', key, '(' .. (now - window), '+inf')
+if count < limit then return -1 end
+local oldest = redis.call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT', count - limit, 1)
+return tonumber(oldest[2]) + window - now`;
+
 @Injectable()
 export class RedisRateLimiter extends RateLimiter {
   constructor(private readonly redis: RedisConnections) {
@@ -70,6 +77,25 @@ export class RedisRateLimiter extends RateLimiter {
       member,
     )) as number;
     return decision(result);
+  }
+
+  async peek(key: string, limit: number, windowMs: number): Promise<RateDecision> {
+    const now = Date.now();
+    const result = (await this.redis.client.eval(
+      PEEK,
+      1,
+      `${this.redis.keyPrefix}:rl:${key}`,
+      now,
+      windowMs,
+      limit,
+    )) as number;
+    return result < 0
+      ? { allowed: true, retryAfterMs: 0 }
+      : { allowed: false, retryAfterMs: Math.max(1, result) };
+  }
+
+  async refund(key: string): Promise<void> {
+    await this.redis.client.zpopmax(`${this.redis.keyPrefix}:rl:${key}`);
   }
 }
 

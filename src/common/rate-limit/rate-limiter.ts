@@ -21,4 +21,14 @@ export abstract class RateLimiter {
     limit: number,
     windowMs: number,
   ): Promise<RateDecision>;
+  /**
+   * Whether one more event would be accepted now, without counting one: for limits that
+   * count only some outcomes (wrong guesses), counted with `consume` once known.
+   */
+  abstract peek(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /**
+   * Gives back one accepted event of the key (the newest): to roll back the other limits when
+   * one of several taken together refuses.
+   */
+  abstract refund(key: string): Promise<void>;
 }

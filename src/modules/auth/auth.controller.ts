@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -28,16 +28,19 @@ export class AuthController {
   @Post('otp')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: OtpSentResponseDto })
-  requestOtp(@Body() dto: RequestOtpDto): Promise<{ expiresInSec: number }> {
-    return this.auth.requestOtp(dto.phone);
+  requestOtp(
+    @Body() dto: RequestOtpDto,
+    @Ip() clientIp: string,
+  ): Promise<{ expiresInSec: number }> {
+    return this.auth.requestOtp(dto.phone, clientIp);
   }
 
   @Public()
   @Post('verify')
   @HttpCode(200)
   @ApiOkResponse({ type: SessionResponseDto })
-  verify(@Body() dto: VerifyOtpDto): Promise<Session> {
-    return this.auth.verifyOtp(dto);
+  verify(@Body() dto: VerifyOtpDto, @Ip() clientIp: string): Promise<Session> {
+    return this.auth.verifyOtp({ ...dto, clientIp });
   }
 
   @Public()

@@ -32,8 +32,8 @@ export class AuthService extends AccessTokenVerifier {
     super();
   }
 
-  requestOtp(phone: string): Promise<{ expiresInSec: number }> {
-    return this.otp.issue(phone);
+  requestOtp(phone: string, clientIp: string): Promise<{ expiresInSec: number }> {
+    return this.otp.issue(phone, clientIp);
   }
 
   async verifyOtp(input: {
@@ -41,8 +41,9 @@ export class AuthService extends AccessTokenVerifier {
     code: string;
     deviceName?: string;
     platform?: Platform;
+    clientIp: string;
   }): Promise<Session> {
-    await this.otp.verify(input.phone, input.code);
+    await this.otp.verify(input.phone, input.code, input.clientIp);
     const { user, created } = await this.users.findOrCreateByPhone(input.phone);
     const device = await this.repo.createDevice({
       id: uuidv7(),

@@ -13,6 +13,7 @@ import { UuidParamPipe } from '../../common/validation/uuid-param.pipe';
 import { ChatService, type ConversationView, type ReceiptView } from './chat.service';
 import {
   ConversationResponseDto,
+  ConversationsQueryDto,
   DirectConversationDto,
   HistoryQueryDto,
   MessagePageDto,
@@ -73,10 +74,28 @@ export class ChatController {
     return this.chat.sync(auth, query.limit);
   }
 
+  /**
+   * The v1 answer is the whole list as an array; a client that passes `limit` or `cursor`
+   * gets one page (still an array) and the next page's address in `Link` / `X-Next-Cursor`.
+   */
   @Get('conversations')
   @ApiOkResponse({ type: [ConversationResponseDto] })
-  conversations(@CurrentAuth() auth: AuthContext): Promise<ConversationView[]> {
-    return this.chat.listConversations(auth.userId);
+  async conversations(
+    @CurrentAuth() auth: AuthContext,
+    @Query() query: ConversationsQueryDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ConversationView[]> {
+    if (query.limit === undefined && query.cursor === undefined)
+      return this.chat.listConversations(auth.userId);
+    const limit = query.limit ?? 100;
+    const page = await this.chat.conversationPage(auth.userId, query.cursor, limit);
+    if (page.nextCursor) {
+      const path = res.req.originalUrl.split('?')[0];
+      const next = `${path}?limit=${limit}&cursor=${page.nextCursor}`;
+      res.setHeader('Link', `<${next}>; rel="next"`);
+      res.setHeader('X-Next-Cursor', page.nextCursor);
+    }
+    return page.conversations;
   }
 
   @Post('conversations/direct')

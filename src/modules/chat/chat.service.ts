@@ -193,7 +193,7 @@ export class ChatService implements OnModuleInit {
 
     const id = uuidv7();
     // The share is recorded before the message, so no stored message points at media
-    // its recipients could not fetch.
+    // its recipients could not fetch; it is taken back if the message is not stored.
     const attached =
       mediaId && isMediaMessageType(type)
         ? await this.media.attach(caller.userId, {
@@ -204,7 +204,7 @@ export class ChatService implements OnModuleInit {
             conversationId,
           })
         : null;
-    const result = await this.batcher.append({
+    const result = await this.appendOrDetach(attached ? input.mediaId! : null, {
       id,
       conversationId,
       senderId: caller.userId,
@@ -238,6 +238,21 @@ export class ChatService implements OnModuleInit {
     if (message.type === 'delete' && message.targetId)
       await this.media.withdrawMessage(message.targetId);
     return { message: view, duplicate };
+  }
+
+  /** Appends the draft; a share recorded for it is removed unless this send stored it. */
+  private async appendOrDetach(
+    mediaId: string | null,
+    draft: Parameters<MessageWriteBatcher['append']>[0],
+  ): Promise<Awaited<ReturnType<MessageWriteBatcher['append']>>> {
+    let stored = false;
+    try {
+      const result = await this.batcher.append(draft);
+      stored = result.kind !== 'rejected' && !result.duplicate;
+      return result;
+    } finally {
+      if (mediaId && !stored) await this.media.detach(mediaId, draft.id);
+    }
   }
 
   /**
@@ -516,6 +531,29 @@ export class ChatService implements OnModuleInit {
     return this.toViews(userId, await this.conversations.listForUser(userId));
   }
 
+  /** A page of the conversation list; `nextCursor` is null on the last page. */
+  async conversationPage(
+    userId: string,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ conversations: ConversationView[]; nextCursor: string | null }> {
+    let after: { activityMicros: string; id: string } | null = null;
+    if (cursor) {
+      const [activityMicros, id] = cursor.split('.');
+      after = { activityMicros, id };
+    }
+    const rows = await this.conversations.listPageForUser(userId, after, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      conversations: await this.toViews(
+        userId,
+        page.map((r) => r.summary),
+      ),
+      nextCursor: rows.length > limit && last ? `${last.key.activityMicros}.${last.key.id}` : null,
+    };
+  }
+
   async conversation(userId: string, conversationId: string): Promise<ConversationView> {
     const summary = await this.conversations.summaryFor(conversationId, userId);
     if (!summary) throw await this.missingConversationError(conversationId);
@@ -637,14 +675,7 @@ export class ChatService implements OnModuleInit {
    * before it, not withheld from them, and not expired. Used by media to authorize downloads.
    */
   async visibleMessageIds(userId: string, messageIds: readonly string[]): Promise<Set<string>> {
-    const visible = new Set<string>();
-    for (const id of unique([...messageIds])) {
-      const message = await this.messages.findById(id);
-      // A message deleted for everyone shows its media to no one.
-      if (message && !message.deletedAt && (await this.readableBy(userId, message)))
-        visible.add(id);
-    }
-    return visible;
+    return new Set(await this.messages.visibleTo(userId, unique([...messageIds])));
   }
 
   /** A member when it was sent and not removed before it, not withheld from them, not expired. */

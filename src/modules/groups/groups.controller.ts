@@ -28,12 +28,13 @@ import {
   AddMembersDto,
   CreateGroupDto,
   GroupMemberPageDto,
+  GroupAddResponseDto,
   GroupResponseDto,
   MembersQueryDto,
   SetRoleDto,
   UpdateGroupDto,
 } from './dto/groups.dto';
-import { GroupsService, type GroupView } from './groups.service';
+import { GroupsService, type GroupAddView, type GroupView } from './groups.service';
 
 @ApiTags('groups')
 @ApiBearerAuth()
@@ -45,8 +46,8 @@ export class GroupsController {
   ) {}
 
   @Post()
-  @ApiCreatedResponse({ type: GroupResponseDto })
-  create(@CurrentAuth() auth: AuthContext, @Body() dto: CreateGroupDto): Promise<GroupView> {
+  @ApiCreatedResponse({ type: GroupAddResponseDto })
+  create(@CurrentAuth() auth: AuthContext, @Body() dto: CreateGroupDto): Promise<GroupAddView> {
     return this.groups.create(auth, dto);
   }
 
@@ -96,12 +97,12 @@ export class GroupsController {
 
   @Post(':id/members')
   @HttpCode(200)
-  @ApiOkResponse({ type: GroupResponseDto })
+  @ApiOkResponse({ type: GroupAddResponseDto })
   addMembers(
     @CurrentAuth() auth: AuthContext,
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: AddMembersDto,
-  ): Promise<GroupView> {
+  ): Promise<GroupAddView> {
     return this.groups.addMembers(auth, id, dto.userIds);
   }
 

@@ -40,6 +40,16 @@ export interface GroupView {
 export const iconUrl = (group: Group): string | null =>
   group.iconMediaId ? `/api/v1/groups/${group.id}/icon?v=${group.iconMediaId}` : null;
 
+export interface NotAdded {
+  userId: string;
+  reason: 'privacy' | 'blocked';
+}
+
+/** The answer to an add: the group, and who was left out because they do not consent. */
+export interface GroupAddView extends GroupView {
+  notAdded: NotAdded[];
+}
+
 const adminOnly = (what: string) =>
   new AppError(ErrorCode.ADMIN_ONLY, `Only group admins can ${what}`);
 
@@ -55,23 +65,23 @@ export class GroupsService {
   async create(
     auth: AuthContext,
     input: { name: string; description?: string; memberIds: string[] },
-  ): Promise<GroupView> {
-    const others = [...new Set(input.memberIds)].filter((id) => id !== auth.userId);
-    if (others.length + 1 > MAX_GROUP_MEMBERS) {
+  ): Promise<GroupAddView> {
+    const wanted = [...new Set(input.memberIds)].filter((id) => id !== auth.userId);
+    if (wanted.length + 1 > MAX_GROUP_MEMBERS) {
       throw new AppError(
         ErrorCode.GROUP_FULL,
         `A group has at most ${MAX_GROUP_MEMBERS} members, creator included`,
       );
     }
-    await this.requireUsers(others);
+    const { consenting, notAdded } = await this.consentOf(auth.userId, wanted);
     const result = await this.groups.create({
       id: uuidv7(),
       actor: auth,
       name: input.name,
       description: input.description ?? '',
-      memberIds: others,
+      memberIds: consenting,
     });
-    return this.publish(result);
+    return { ...(await this.publish(result)), notAdded };
   }
 
   async get(auth: AuthContext, groupId: string): Promise<GroupView> {
@@ -138,11 +148,17 @@ export class GroupsService {
     return this.media.openPicture(group.iconMediaId);
   }
 
-  async addMembers(auth: AuthContext, groupId: string, userIds: string[]): Promise<GroupView> {
+  async addMembers(auth: AuthContext, groupId: string, userIds: string[]): Promise<GroupAddView> {
     const role = await this.requireRole(groupId, auth.userId);
     if (!isAdmin(role)) throw adminOnly('add members');
-    const wanted = [...new Set(userIds)];
-    await this.requireUsers(wanted);
+    const { consenting: wanted, notAdded } = await this.consentOf(auth.userId, [
+      ...new Set(userIds),
+    ]);
+    if (!wanted.length) {
+      // Nobody to add: no change, no system message.
+      const group = (await this.groups.find(groupId))!;
+      return { ...this.view(group, await this.groups.members(groupId)), notAdded };
+    }
     const outcome = await this.run(() =>
       this.groups.addMembers(groupId, auth, wanted, MAX_GROUP_MEMBERS),
     );
@@ -152,7 +168,7 @@ export class GroupsService {
         `Adding ${wanted.length} would pass ${MAX_GROUP_MEMBERS} members (the group has ${outcome.memberCount}); nobody was added`,
       );
     }
-    return this.publish(outcome);
+    return { ...(await this.publish(outcome)), notAdded };
   }
 
   /** An admin removes a member, or a member leaves (userId is themself). */
@@ -192,15 +208,26 @@ export class GroupsService {
     throw AppError.notFound('Group');
   }
 
-  private async requireUsers(ids: string[]): Promise<void> {
-    if (!ids.length) return;
-    const found = new Set((await this.users.findMany(ids)).map((u) => u.id));
+  /**
+   * Splits the users to add into those who let the adder add them and those who do not
+   * (blocked the adder, or their `groupAdd` setting refuses them); NOT_FOUND for unknown ids.
+   */
+  private async consentOf(
+    adderId: string,
+    ids: string[],
+  ): Promise<{ consenting: string[]; notAdded: NotAdded[] }> {
+    if (!ids.length) return { consenting: [], notAdded: [] };
+    const users = await this.users.findMany(ids);
+    const found = new Set(users.map((u) => u.id));
     const missing = ids.filter((id) => !found.has(id));
     if (missing.length) {
       throw new AppError(ErrorCode.NOT_FOUND, `Unknown users: ${missing.slice(0, 5).join(', ')}`, {
         details: missing.map((id) => `userIds: ${id} is not a registered user`),
       });
     }
+    const notAdded = await this.users.groupAddRefusals(adderId, users);
+    const refused = new Set(notAdded.map((n) => n.userId));
+    return { consenting: ids.filter((id) => !refused.has(id)), notAdded };
   }
 
   private async run<T>(change: () => Promise<T>): Promise<T> {

@@ -357,8 +357,9 @@ export class MediaService implements OnModuleInit {
   /**
    * Checks that the sender may send this media in a message of this type, and records
    * the share before the message is stored (so no stored message ever points at media
-   * its recipients cannot fetch). A share whose message is never stored (a failed or
-   * duplicate send) grants nothing: access follows the messages that exist.
+   * its recipients cannot fetch). The caller detaches it again when the message is not
+   * stored (a duplicate or refused send); until then it grants nothing, since access
+   * follows the messages that exist.
    */
   async attach(senderId: string, input: AttachInput): Promise<MediaRecord> {
     const media = await this.repo.findById(input.mediaId);
@@ -378,6 +379,11 @@ export class MediaService implements OnModuleInit {
       viewOnce: input.viewOnce,
     });
     return media;
+  }
+
+  /** Takes back the share of a message that was not stored after all. */
+  async detach(mediaId: string, messageId: string): Promise<void> {
+    await this.repo.removeShare(mediaId, messageId);
   }
 
   /**

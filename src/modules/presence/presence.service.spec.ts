@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import { loadConfig } from '../../common/config/app-config';
+import { MemoryRateLimiter } from '../../common/rate-limit/rate-limiter.memory';
 import { DomainEvents } from '../../common/events/domain-events';
 import type { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import type { SocketContext } from '../../common/realtime/socket-event.registry';
@@ -19,6 +20,7 @@ const user = (id: string, overrides: Partial<User> = {}): User => ({
   about: '',
   lastSeenPrivacy: 'everyone',
   readReceipts: true,
+  groupAddPrivacy: 'everyone',
   lastSeenAt: null,
   photoMediaId: null,
   createdAt: new Date(0),
@@ -67,6 +69,7 @@ function setup() {
     lifecycle,
     new DomainEvents(),
     config,
+    new MemoryRateLimiter(),
   );
   let nextSocket = 0;
   const socket = (userId: string): SocketContext => {

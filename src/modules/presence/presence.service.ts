@@ -8,6 +8,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../common/config/app-config';
 import { DomainEvents } from '../../common/events/domain-events';
+import { AppError } from '../../common/errors';
+import { RateLimiter } from '../../common/rate-limit/rate-limiter';
 import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import type { SocketContext } from '../../common/realtime/socket-event.registry';
 import { SocketLifecycle } from '../../common/realtime/socket-lifecycle';
@@ -57,6 +59,8 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
   private readonly graceTimers = new Map<string, { timer: NodeJS.Timeout; goneAt: number }>();
   private readonly watchers = new PresenceWatchers();
   private readonly recomputing = new Map<string, { dirty: boolean }>();
+  /** Per connection, every id it asked to watch (watchable or not), for PRESENCE_MAX_WATCHES. */
+  private readonly requested = new Map<string, Set<string>>();
   /** Bounds the database reads of pushes, e.g. after a user who watches thousands changes a setting. */
   private readonly pushSlots = new Semaphore(LOOKUP_CONCURRENCY);
   private readonly timers: NodeJS.Timeout[] = [];
@@ -76,6 +80,7 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
     private readonly lifecycle: SocketLifecycle,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
+    private readonly limiter: RateLimiter,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -169,6 +174,7 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
   private async disconnected(ctx: SocketContext): Promise<void> {
     const connectionId = ctx.socket.id;
     this.watchers.removeConnection(connectionId);
+    this.requested.delete(connectionId);
     const ref = this.local.get(connectionId);
     if (!ref || this.removed) return;
     this.local.delete(connectionId);
@@ -262,6 +268,7 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
     const viewerId = ctx.userId;
     const connectionId = ctx.socket.id;
     const wanted = unique(userIds.map((id) => id.toLowerCase()));
+    await this.admitSubscribe(viewerId, connectionId, wanted);
     const watchable = await this.watchableAmong(viewerId, wanted);
     const added = [...watchable].filter((id) => !this.watchers.isWatching(connectionId, id));
     // Registered before reading, so no change heard meanwhile is lost; inactive until the
@@ -296,7 +303,43 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
     }
   }
 
+  /**
+   * The subscribe rate limit, then the cap on what one connection may ask to watch: every
+   * requested id counts, watchable or not (probing who is registered costs the same), and a
+   * request that would pass the cap adds nothing.
+   */
+  private async admitSubscribe(
+    viewerId: string,
+    connectionId: string,
+    wanted: readonly string[],
+  ): Promise<void> {
+    const { maxWatches, subscribesPerMinute } = this.config.presence;
+    if (subscribesPerMinute > 0) {
+      const decision = await this.limiter.consume(
+        `presence-sub:${viewerId}`,
+        subscribesPerMinute,
+        60_000,
+      );
+      if (!decision.allowed)
+        throw AppError.rateLimited(
+          decision.retryAfterMs,
+          `At most ${subscribesPerMinute} presence:subscribe per minute`,
+        );
+    }
+    const asked = this.requested.get(connectionId) ?? new Set<string>();
+    const fresh = wanted.filter((id) => !asked.has(id));
+    if (maxWatches > 0 && asked.size + fresh.length > maxWatches) {
+      throw AppError.validation(
+        `A connection may watch at most ${maxWatches} users; it watches ${asked.size} and asked for ${fresh.length} more`,
+      );
+    }
+    for (const id of fresh) asked.add(id);
+    this.requested.set(connectionId, asked);
+  }
+
   unsubscribe(ctx: SocketContext, userIds: readonly string[]): void {
+    const asked = this.requested.get(ctx.socket.id);
+    if (asked) for (const id of userIds) asked.delete(id.toLowerCase());
     this.watchers.remove(
       ctx.socket.id,
       userIds.map((id) => id.toLowerCase()),

@@ -33,7 +33,7 @@ import {
   UpdateProfileDto,
 } from './dto/users.dto';
 import { toOwnProfile, UsersService, type OwnProfile, type PublicProfile } from './users.service';
-import type { RegisteredContact } from './ports/user.repository';
+import type { PrivacySettings, RegisteredContact } from './ports/user.repository';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -78,9 +78,8 @@ export class UsersController {
   async updatePrivacy(
     @CurrentAuth() auth: AuthContext,
     @Body() dto: UpdatePrivacyDto,
-  ): Promise<{ lastSeen: string; readReceipts: boolean }> {
-    const user = await this.users.updatePrivacy(auth.userId, dto);
-    return { lastSeen: user.lastSeenPrivacy, readReceipts: user.readReceipts };
+  ): Promise<PrivacySettings> {
+    return toOwnProfile(await this.users.updatePrivacy(auth.userId, dto)).privacy;
   }
 
   @Get('users/me/blocked')

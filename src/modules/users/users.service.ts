@@ -38,7 +38,11 @@ export function toOwnProfile(user: User): OwnProfile {
     displayName: user.displayName,
     about: user.about,
     photoUrl: photoUrl(user),
-    privacy: { lastSeen: user.lastSeenPrivacy, readReceipts: user.readReceipts },
+    privacy: {
+      lastSeen: user.lastSeenPrivacy,
+      readReceipts: user.readReceipts,
+      groupAdd: user.groupAddPrivacy,
+    },
     createdAt: user.createdAt.toISOString(),
   };
 }
@@ -158,6 +162,36 @@ export class UsersService {
     await this.get(blockedId);
     await this.users.unblock(blockerId, blockedId);
     await this.blocks.changed(blockerId);
+  }
+
+  /**
+   * Of the users someone wants to add to a group, those who do not let them: they blocked
+   * the adder, or their `groupAdd` setting refuses them. Blocks come first in the reason.
+   */
+  async groupAddRefusals(
+    adderId: string,
+    targets: readonly User[],
+  ): Promise<Array<{ userId: string; reason: 'privacy' | 'blocked' }>> {
+    if (!targets.length) return [];
+    const ids = targets.map((u) => u.id);
+    const blockers = await this.users.blockersAmong(ids, adderId);
+    const contactsOnly = targets.filter(
+      (u) => u.groupAddPrivacy === 'contacts' && !blockers.has(u.id),
+    );
+    const knowAdder = await this.users.ownersWithInContacts(
+      contactsOnly.map((u) => u.id),
+      adderId,
+    );
+    const refusals: Array<{ userId: string; reason: 'privacy' | 'blocked' }> = [];
+    for (const u of targets) {
+      if (blockers.has(u.id)) refusals.push({ userId: u.id, reason: 'blocked' });
+      else if (
+        u.groupAddPrivacy === 'nobody' ||
+        (u.groupAddPrivacy === 'contacts' && !knowAdder.has(u.id))
+      )
+        refusals.push({ userId: u.id, reason: 'privacy' });
+    }
+    return refusals;
   }
 
   /** Cached: on the send path of every direct message. */

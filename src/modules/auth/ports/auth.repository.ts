@@ -7,6 +7,11 @@ export interface OtpRecord {
   expiresAt: Date;
 }
 
+export type OtpClaim =
+  | { status: 'claimed'; otp: OtpRecord }
+  | { status: 'exhausted'; expiresAt: Date }
+  | { status: 'none' };
+
 export type RotationOutcome =
   | { status: 'rotated'; deviceId: string }
   | { status: 'reused'; deviceId: string }
@@ -15,11 +20,15 @@ export type RotationOutcome =
 /** Storage of OTP codes, devices and refresh tokens. */
 export abstract class AuthRepository {
   abstract createOtp(id: string, phone: string, codeHash: string, expiresAt: Date): Promise<void>;
-  /** Creation times of the codes issued to a phone since `since`, oldest first. */
-  abstract otpIssuedSince(phone: string, since: Date): Promise<Date[]>;
   /** The newest code of a phone that is neither consumed nor expired. */
   abstract latestLiveOtp(phone: string, now: Date): Promise<OtpRecord | null>;
-  abstract recordFailedAttempt(id: string): Promise<void>;
+  /**
+   * Counts one try against the phone's newest live code and returns that code, in one
+   * atomic step: however many requests arrive at once, at most `maxAttempts` tries are
+   * granted per code (0 = no bound). `exhausted` when the newest live code has used up its
+   * tries, `none` when the phone has no live code.
+   */
+  abstract claimOtpAttempt(phone: string, now: Date, maxAttempts: number): Promise<OtpClaim>;
   /** Marks a code used; false when another request consumed it first. */
   abstract consumeOtp(id: string): Promise<boolean>;
   abstract deleteOtpsExpiredBefore(before: Date): Promise<number>;

@@ -7,6 +7,8 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
+  Max,
   Min,
   ValidateIf,
 } from 'class-validator';
@@ -149,6 +151,27 @@ export class SyncQueryDto {
   @IsInt()
   @Min(1)
   limit?: number;
+}
+
+export class ConversationsQueryDto {
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 500,
+    description:
+      'Page size. Without limit and cursor the whole list comes back; with either, a page, and a Link rel="next" header (and X-Next-Cursor) while there is more. Default 100.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'X-Next-Cursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{1,20}\.[0-9a-f-]{36}$/, { message: 'cursor is not one this server gave out' })
+  cursor?: string;
 }
 
 export class HistoryQueryDto {

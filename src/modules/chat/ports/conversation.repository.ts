@@ -24,6 +24,12 @@ export type DisappearingChange =
   | { kind: 'rejected'; reason: 'conversation_not_found' | 'not_a_member' | 'admin_only' };
 
 /** Conversations, memberships, watermarks and per-device delivery positions. */
+/** A position in a user's conversation list: last activity (microseconds since epoch) and id. */
+export interface ConversationListKey {
+  activityMicros: string;
+  id: string;
+}
+
 export abstract class ConversationRepository {
   abstract findById(id: string): Promise<Conversation | null>;
   /** The one direct conversation of a pair, created with both members on first use. */
@@ -37,7 +43,17 @@ export abstract class ConversationRepository {
   abstract audience(conversationId: string): Promise<Audience | null>;
   /** The direct conversation of a pair, if it exists (never creates). */
   abstract findDirect(userA: string, userB: string): Promise<Conversation | null>;
+  /** Most recent activity first, then by id. */
   abstract listForUser(userId: string): Promise<ConversationSummary[]>;
+  /**
+   * A page of `listForUser`'s order: up to `limit` entries after `after` (the key of the
+   * previous page's last entry), each with its own key.
+   */
+  abstract listPageForUser(
+    userId: string,
+    after: ConversationListKey | null,
+    limit: number,
+  ): Promise<Array<{ summary: ConversationSummary; key: ConversationListKey }>>;
   abstract summaryFor(conversationId: string, userId: string): Promise<ConversationSummary | null>;
   /**
    * Applies an ack of a member's device: moves the member's watermarks (never backwards,

@@ -92,6 +92,11 @@ export abstract class MessageRepository {
     untilSeq: number,
     viewerId?: string,
   ): Promise<string[]>;
+  /**
+   * Of these messages, the ids the user can see, in one query: a member when it was sent
+   * and not removed before it, and not withheld from them.
+   */
+  abstract visibleTo(userId: string, messageIds: readonly string[]): Promise<string[]>;
   /** Deletes up to `batchSize` messages created before `before`; returns how many. */
   abstract deleteCreatedBefore(before: Date, batchSize: number): Promise<number>;
   /** Deletes up to `batchSize` messages whose expiry is at or before `now`; returns them. */

@@ -132,6 +132,19 @@ export class GroupResponseDto {
   @ApiProperty() createdAt!: string;
 }
 
+export class NotAddedDto {
+  @ApiProperty() userId!: string;
+  @ApiProperty({ enum: ['privacy', 'blocked'] }) reason!: string;
+}
+
+export class GroupAddResponseDto extends GroupResponseDto {
+  @ApiProperty({
+    type: [NotAddedDto],
+    description: 'Users left out: their groupAdd setting refuses you, or they blocked you',
+  })
+  notAdded!: NotAddedDto[];
+}
+
 export class GroupMemberPageDto {
   @ApiProperty({ type: [GroupMemberDto] }) members!: GroupMemberDto[];
   @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;

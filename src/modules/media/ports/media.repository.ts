@@ -39,6 +39,8 @@ export abstract class MediaRepository {
 
   /** Records a share; recording the same (media, message) twice is a no-op. */
   abstract addShare(share: MediaShare): Promise<void>;
+  /** Drops the share of a message that was not stored (a duplicate or refused send). */
+  abstract removeShare(mediaId: string, messageId: string): Promise<void>;
   abstract sharesOf(mediaId: string): Promise<MediaShare[]>;
   /** Drops the shares of these messages (they were deleted); returns the media they named. */
   abstract removeSharesOf(messageIds: readonly string[]): Promise<string[]>;

@@ -1,4 +1,6 @@
 export type LastSeenPrivacy = 'everyone' | 'contacts' | 'nobody';
+/** Who may add the user to groups. */
+export type GroupAddPrivacy = 'everyone' | 'contacts' | 'nobody';
 
 export interface User {
   id: string;
@@ -7,6 +9,7 @@ export interface User {
   about: string;
   lastSeenPrivacy: LastSeenPrivacy;
   readReceipts: boolean;
+  groupAddPrivacy: GroupAddPrivacy;
   lastSeenAt: Date | null;
   /** The media id of the profile photo (a picture of an uploaded image), if any. */
   photoMediaId: string | null;

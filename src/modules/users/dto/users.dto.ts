@@ -34,6 +34,14 @@ export class UpdatePrivacyDto {
   @ApiProperty()
   @IsBoolean()
   readReceipts!: boolean;
+
+  @ApiPropertyOptional({
+    enum: ['everyone', 'contacts', 'nobody'],
+    description: 'Who may add you to groups; unchanged when absent',
+  })
+  @IsOptional()
+  @IsIn(['everyone', 'contacts', 'nobody'])
+  groupAdd?: 'everyone' | 'contacts' | 'nobody';
 }
 
 export class ReplaceContactsDto {
@@ -65,6 +73,7 @@ export class SetPhotoDto {
 export class PrivacyResponseDto {
   @ApiProperty({ enum: ['everyone', 'contacts', 'nobody'] }) lastSeen!: string;
   @ApiProperty() readReceipts!: boolean;
+  @ApiProperty({ enum: ['everyone', 'contacts', 'nobody'] }) groupAdd!: string;
 }
 
 export class OwnProfileResponseDto extends ProfileResponseDto {

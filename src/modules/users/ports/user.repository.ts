@@ -1,4 +1,4 @@
-import type { LastSeenPrivacy, User } from '../domain/user';
+import type { GroupAddPrivacy, LastSeenPrivacy, User } from '../domain/user';
 
 export interface ProfilePatch {
   displayName?: string;
@@ -8,6 +8,8 @@ export interface ProfilePatch {
 export interface PrivacySettings {
   lastSeen: LastSeenPrivacy;
   readReceipts: boolean;
+  /** Left unchanged when absent (clients that predate the setting). */
+  groupAdd?: GroupAddPrivacy;
 }
 
 export interface RegisteredContact {
@@ -42,6 +44,10 @@ export abstract class UserRepository {
     phones: readonly string[],
   ): Promise<RegisteredContact[]>;
   abstract listContacts(ownerId: string): Promise<RegisteredContact[]>;
+  /** Of `ownerIds`, those who have `otherId`'s phone in their contacts. */
+  abstract ownersWithInContacts(ownerIds: readonly string[], otherId: string): Promise<Set<string>>;
+  /** Of `candidateIds`, those who blocked `blockedId`. */
+  abstract blockersAmong(candidateIds: readonly string[], blockedId: string): Promise<Set<string>>;
   /** Whether `ownerId` has `otherId`'s phone in their contacts. */
   abstract hasInContacts(ownerId: string, otherId: string): Promise<boolean>;
   abstract block(blockerId: string, blockedId: string): Promise<void>;

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../../../../common/database/db';
 import type { Device, Platform, RevokeReason } from '../../domain/device';
-import { AuthRepository, type OtpRecord, type RotationOutcome } from '../../ports/auth.repository';
+import {
+  AuthRepository,
+  type OtpClaim,
+  type OtpRecord,
+  type RotationOutcome,
+} from '../../ports/auth.repository';
 
 interface DeviceRow {
   id: string;
@@ -27,6 +32,17 @@ function toDevice(r: DeviceRow): Device {
   };
 }
 
+interface OtpRow {
+  id: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: Date;
+}
+
+function toOtp(r: OtpRow): OtpRecord {
+  return { id: r.id, codeHash: r.code_hash, attempts: r.attempts, expiresAt: r.expires_at };
+}
+
 @Injectable()
 export class AuthPostgresRepository extends AuthRepository {
   constructor(private readonly db: Db) {
@@ -40,33 +56,32 @@ export class AuthPostgresRepository extends AuthRepository {
     );
   }
 
-  async otpIssuedSince(phone: string, since: Date): Promise<Date[]> {
-    const rows = await this.db.query<{ created_at: Date }>(
-      `SELECT created_at FROM otp_codes WHERE phone = $1 AND created_at > $2 ORDER BY created_at`,
-      [phone, since],
-    );
-    return rows.map((r) => r.created_at);
-  }
-
   async latestLiveOtp(phone: string, now: Date): Promise<OtpRecord | null> {
-    const [row] = await this.db.query<{
-      id: string;
-      code_hash: string;
-      attempts: number;
-      expires_at: Date;
-    }>(
+    const [row] = await this.db.query<OtpRow>(
       `SELECT id, code_hash, attempts, expires_at FROM otp_codes
         WHERE phone = $1 AND consumed_at IS NULL AND expires_at > $2
         ORDER BY created_at DESC LIMIT 1`,
       [phone, now],
     );
-    return row
-      ? { id: row.id, codeHash: row.code_hash, attempts: row.attempts, expiresAt: row.expires_at }
-      : null;
+    return row ? toOtp(row) : null;
   }
 
-  async recordFailedAttempt(id: string): Promise<void> {
-    await this.db.query(`UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1`, [id]);
+  async claimOtpAttempt(phone: string, now: Date, maxAttempts: number): Promise<OtpClaim> {
+    // The bound sits in the UPDATE's own WHERE: PostgreSQL re-checks it against the row
+    // version left by a concurrent winner, so parallel tries cannot all pass it.
+    const [row] = await this.db.query<OtpRow>(
+      `UPDATE otp_codes SET attempts = attempts + 1
+        WHERE id = (SELECT id FROM otp_codes
+                     WHERE phone = $1 AND consumed_at IS NULL AND expires_at > $2
+                     ORDER BY created_at DESC LIMIT 1)
+          AND ($3 = 0 OR attempts < $3)
+          AND consumed_at IS NULL
+        RETURNING id, code_hash, attempts, expires_at`,
+      [phone, now, maxAttempts],
+    );
+    if (row) return { status: 'claimed', otp: toOtp(row) };
+    const live = await this.latestLiveOtp(phone, now);
+    return live ? { status: 'exhausted', expiresAt: live.expiresAt } : { status: 'none' };
   }
 
   async consumeOtp(id: string): Promise<boolean> {

@@ -20,6 +20,7 @@ import {
   ConversationRepository,
   type Audience,
   type DisappearingChange,
+  type ConversationListKey,
 } from '../../ports/conversation.repository';
 
 interface ConversationRow {
@@ -95,8 +96,8 @@ const directKey = (userA: string, userB: string): string => [userA, userB].sort(
 const STATUS_CODE: Record<ReceiptStatus, number> = { delivered: 1, read: 2 };
 
 /** The summary query: the caller's row plus the other active members' lowest watermarks. */
-const summarySql = (where: string) => `
-  SELECT ${conversationCols}, ${memberCols},
+const summarySql = (where: string, extraCols = '') => `
+  SELECT ${conversationCols}, ${memberCols},${extraCols}
     (SELECT min(o.delivered_seq) FROM conversation_members o
       WHERE o.conversation_id = c.id AND o.user_id <> m.user_id AND o.left_seq IS NULL) AS peer_delivered_seq,
     (SELECT min(CASE WHEN COALESCE(s.read_receipts, true) THEN o.read_seq ELSE 0 END)
@@ -210,6 +211,34 @@ export class ConversationPostgresRepository extends ConversationRepository {
       [userId],
     );
     return rows.map(toSummary);
+  }
+
+  async listPageForUser(
+    userId: string,
+    after: ConversationListKey | null,
+    limit: number,
+  ): Promise<Array<{ summary: ConversationSummary; key: ConversationListKey }>> {
+    // Keyset paging on (activity DESC, id): the key is exact to the microsecond, so equal
+    // times are neither skipped nor repeated.
+    const rows = await this.db.query<SummaryRow & { activity_us: string }>(
+      `SELECT * FROM (
+         ${summarySql(
+           'm.user_id = $1',
+           ` COALESCE(c.last_message_at, c.created_at) AS activity,
+             (extract(epoch FROM COALESCE(c.last_message_at, c.created_at)) * 1000000)::bigint::text AS activity_us,`,
+         )}
+       ) p
+       WHERE $2::bigint IS NULL
+          OR p.activity < 'epoch'::timestamptz + $2::bigint * interval '1 microsecond'
+          OR (p.activity = 'epoch'::timestamptz + $2::bigint * interval '1 microsecond' AND p.id > $3::uuid)
+       ORDER BY p.activity DESC, p.id
+       LIMIT $4`,
+      [userId, after?.activityMicros ?? null, after?.id ?? null, limit],
+    );
+    return rows.map((r) => ({
+      summary: toSummary(r),
+      key: { activityMicros: r.activity_us, id: r.id },
+    }));
   }
 
   async summaryFor(conversationId: string, userId: string): Promise<ConversationSummary | null> {

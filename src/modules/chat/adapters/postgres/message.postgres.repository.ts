@@ -481,6 +481,22 @@ export class MessagePostgresRepository extends MessageRepository {
     return row ? toMessage(row) : null;
   }
 
+  async visibleTo(userId: string, messageIds: readonly string[]): Promise<string[]> {
+    if (!messageIds.length) return [];
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT m.id FROM messages m
+         JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
+        WHERE m.id = ANY($2::uuid[])
+          AND m.seq > cm.joined_seq
+          AND (cm.left_seq IS NULL OR m.seq <= cm.left_seq)
+          AND m.withheld_from IS DISTINCT FROM $1
+          AND m.deleted_at IS NULL
+          AND (m.expires_at IS NULL OR m.expires_at > now())`,
+      [userId, [...messageIds]],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async findBySenderAndClientId(
     senderId: string,
     clientMsgId: string,

@@ -188,6 +188,13 @@ export class MediaPostgresRepository extends MediaRepository {
     );
   }
 
+  async removeShare(mediaId: string, messageId: string): Promise<void> {
+    await this.db.query(`DELETE FROM media_shares WHERE media_id = $1 AND message_id = $2`, [
+      mediaId,
+      messageId,
+    ]);
+  }
+
   async sharesOf(mediaId: string): Promise<MediaShare[]> {
     const rows = await this.db.query<{
       message_id: string;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../../../../common/database/db';
-import type { LastSeenPrivacy, User } from '../../domain/user';
+import type { GroupAddPrivacy, LastSeenPrivacy, User } from '../../domain/user';
 import {
   UserRepository,
   type PrivacySettings,
@@ -15,13 +15,14 @@ interface UserRow {
   about: string;
   last_seen_privacy: LastSeenPrivacy;
   read_receipts: boolean;
+  group_add_privacy: GroupAddPrivacy;
   last_seen_at: Date | null;
   photo_media_id: string | null;
   created_at: Date;
 }
 
 const columns =
-  'id, phone, display_name, about, last_seen_privacy, read_receipts, last_seen_at, photo_media_id, created_at';
+  'id, phone, display_name, about, last_seen_privacy, read_receipts, group_add_privacy, last_seen_at, photo_media_id, created_at';
 
 function toUser(row: UserRow): User {
   return {
@@ -31,6 +32,7 @@ function toUser(row: UserRow): User {
     about: row.about,
     lastSeenPrivacy: row.last_seen_privacy,
     readReceipts: row.read_receipts,
+    groupAddPrivacy: row.group_add_privacy,
     lastSeenAt: row.last_seen_at,
     photoMediaId: row.photo_media_id,
     createdAt: row.created_at,
@@ -99,9 +101,10 @@ export class UserPostgresRepository extends UserRepository {
 
   async updatePrivacy(id: string, privacy: PrivacySettings): Promise<User | null> {
     const [row] = await this.db.query<UserRow>(
-      `UPDATE users SET last_seen_privacy = $2, read_receipts = $3, updated_at = now()
+      `UPDATE users SET last_seen_privacy = $2, read_receipts = $3,
+              group_add_privacy = COALESCE($4, group_add_privacy), updated_at = now()
          WHERE id = $1 RETURNING ${columns}`,
-      [id, privacy.lastSeen, privacy.readReceipts],
+      [id, privacy.lastSeen, privacy.readReceipts, privacy.groupAdd ?? null],
     );
     return row ? toUser(row) : null;
   }
@@ -131,6 +134,25 @@ export class UserPostgresRepository extends UserRepository {
       [ownerId],
     );
     return rows.map((r) => ({ userId: r.id, phone: r.phone, displayName: r.display_name }));
+  }
+
+  async ownersWithInContacts(ownerIds: readonly string[], otherId: string): Promise<Set<string>> {
+    if (!ownerIds.length) return new Set();
+    const rows = await this.db.query<{ owner_id: string }>(
+      `SELECT DISTINCT c.owner_id FROM contacts c JOIN users u ON u.phone = c.phone
+        WHERE c.owner_id = ANY($1::uuid[]) AND u.id = $2`,
+      [[...ownerIds], otherId],
+    );
+    return new Set(rows.map((r) => r.owner_id));
+  }
+
+  async blockersAmong(candidateIds: readonly string[], blockedId: string): Promise<Set<string>> {
+    if (!candidateIds.length) return new Set();
+    const rows = await this.db.query<{ blocker_id: string }>(
+      `SELECT blocker_id FROM blocks WHERE blocker_id = ANY($1::uuid[]) AND blocked_id = $2`,
+      [[...candidateIds], blockedId],
+    );
+    return new Set(rows.map((r) => r.blocker_id));
   }
 
   async hasInContacts(ownerId: string, otherId: string): Promise<boolean> {
