@@ -5,6 +5,8 @@ import type { DeviceIdentity, Ledger, WireMessage } from './ledger';
 const SEND_TIMEOUT_MS = 10_000;
 const SYNC_TIMEOUT_MS = 15_000;
 const SYNC_LIMIT = 100;
+/** How long a hole in the received seqs may stay open before the device syncs. */
+const GAP_WAIT_MS = 3000;
 
 type Ack<T> = ({ ok: true } & T) | { ok: false; error?: { code?: string; message?: string } };
 
@@ -44,6 +46,7 @@ export class SoakDevice {
   private readonly outbox = new Map<string, PendingSend>();
   private readonly positions = new Map<string, Position>();
   private reconnectTimer?: NodeJS.Timeout;
+  private gapTimer?: NodeJS.Timeout;
   private stopped = false;
 
   constructor(
@@ -77,6 +80,8 @@ export class SoakDevice {
   goOffline(): void {
     this.wantOnline = false;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
     if (this.socket?.connected) this.ledger.offline(this.identity.key, true, Date.now());
     this.socket?.disconnect();
     this.synced = false;
@@ -236,6 +241,24 @@ export class SoakDevice {
     if (this.hold(m.conversationId, m.seq)) {
       void this.ackDelivered(m.conversationId, this.position(m.conversationId).acked);
     }
+    if (this.position(m.conversationId).above.size) this.watchGap(m.conversationId);
+  }
+
+  /**
+   * A hole below a live message: live delivery missed something (another instance's
+   * event lost while Redis was down, say). If the hole is still open a little later,
+   * fetch what is missing by `sync`, as clients that order by seq do.
+   */
+  private watchGap(conversationId: string): void {
+    if (this.gapTimer) return;
+    const session = this.session;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined;
+      const p = this.position(conversationId);
+      if (!p.above.size || session !== this.session || !this.connected) return;
+      this.events.counter('sync on gap');
+      void this.syncAll(session);
+    }, GAP_WAIT_MS);
   }
 
   /** A new message from this device; it stays in the outbox until the server acks it. */

@@ -67,6 +67,18 @@ export interface LossExample {
   phase: string;
 }
 
+export interface ReorderExample {
+  deviceKey: string;
+  conversationId: string;
+  kind: string;
+  seq: number;
+  afterSeq: number;
+  /** The phase at arrival, and how long the device had been connected. */
+  phase: string;
+  connectedMs: number;
+  senderDeviceId: string;
+}
+
 export interface SoakCounts {
   sent: number;
   sendAttempts: number;
@@ -78,6 +90,7 @@ export interface SoakCounts {
   redelivered: number;
   lost: number;
   lostExamples: LossExample[];
+  reorderExamples: ReorderExample[];
   duplicates: number;
   outOfOrder: number;
   outOfOrderLive: number;
@@ -102,6 +115,7 @@ export class Ledger {
   private readonly idsByClientMsg = new Map<string, Set<string>>();
   private readonly sendErrors = new Map<string, number>();
   private readonly latency = new Map<string, number[]>();
+  private readonly reorderExamples: ReorderExample[] = [];
 
   constructor(private readonly phaseAt: (t: number) => string) {}
 
@@ -200,8 +214,21 @@ export class Ledger {
     d.held.set(m.id, m);
     if (via === 'live') {
       const max = d.liveMax.get(m.conversationId) ?? 0;
-      if (m.seq < max) d.reorderedLive++;
-      else d.liveMax.set(m.conversationId, m.seq);
+      if (m.seq < max) {
+        d.reorderedLive++;
+        if (this.reorderExamples.length < 10) {
+          this.reorderExamples.push({
+            deviceKey: key,
+            conversationId: m.conversationId,
+            kind: this.conversations.get(m.conversationId)?.kind ?? '?',
+            seq: m.seq,
+            afterSeq: max,
+            phase: this.phaseAt(now),
+            connectedMs: now - (d.onlineSince ?? now),
+            senderDeviceId: m.senderDeviceId,
+          });
+        }
+      } else d.liveMax.set(m.conversationId, m.seq);
     }
     const s = this.sends.get(m.clientMsgId);
     if (
@@ -327,6 +354,7 @@ export class Ledger {
       redelivered,
       lost,
       lostExamples,
+      reorderExamples: this.reorderExamples,
       duplicates,
       outOfOrder: reorderedLive + reorderedSync + gaps,
       outOfOrderLive: reorderedLive,

@@ -125,6 +125,16 @@ export function formatResult(result: SoakResult, options: SoakOptions): string {
       );
     }
   }
+  if (c.reorderExamples.length) {
+    lines.push('');
+    lines.push('  out of order live (first 10):');
+    for (const r of c.reorderExamples) {
+      lines.push(
+        `    ${r.deviceKey} ${r.kind} ${r.conversationId} seq ${r.seq} after ${r.afterSeq} ` +
+          `(${r.phase}, connected ${r.connectedMs} ms, from device ${r.senderDeviceId})`,
+      );
+    }
+  }
   const events = Object.entries(result.clientEvents)
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v}`)
