@@ -1,15 +1,11 @@
 import { summarizeSamples, type LatencySummary } from '../../bench/lib/hist';
+import type { MessageView } from '../../src/common/realtime/socket-events';
 
 /** The fields of a server message the soak checks (PROTOCOL.md "Messages"). */
-export interface WireMessage {
-  id: string;
-  conversationId: string;
-  seq: number;
-  senderId: string;
-  senderDeviceId: string;
-  clientMsgId: string;
-  type: string;
-}
+export type WireMessage = Pick<
+  MessageView,
+  'id' | 'conversationId' | 'seq' | 'senderId' | 'senderDeviceId' | 'clientMsgId' | 'type'
+>;
 
 export interface SoakConversation {
   id: string;
