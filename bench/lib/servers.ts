@@ -93,7 +93,7 @@ function readdirCount(path: string): number {
   return readdirSync(path).length;
 }
 
-async function waitReady(url: string, proc: NodeProcess, timeoutMs: number): Promise<void> {
+export async function waitReady(url: string, proc: NodeProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.hasExited) {

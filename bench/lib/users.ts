@@ -18,6 +18,39 @@ function nextPhone(runTag: number): string {
   return `+1999${String(runTag).padStart(3, '0')}${String(phoneCounter).padStart(7, '0')}`;
 }
 
+export interface SignedInDevice {
+  userId: string;
+  deviceId: string;
+  accessToken: string;
+}
+
+/**
+ * POST /auth/verify with the test code: registers a new device of the user owning `phone`
+ * (creating the user on first use). Retried a few times: the caller may be mid-restart.
+ */
+export async function verifyDevice(
+  baseUrl: string,
+  phone: string,
+  deviceName: string,
+  attempts = 3,
+): Promise<SignedInDevice> {
+  let lastError = '';
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const res = await httpJson<{ userId?: string; deviceId?: string; accessToken?: string }>(
+      baseUrl,
+      'POST',
+      '/api/v1/auth/verify',
+      { body: { phone, code: OTP, deviceName, platform: 'web' } },
+    ).catch((error: unknown) => ({ status: 0, body: { error: String(error) } }));
+    const body = res.body as { userId?: string; deviceId?: string; accessToken?: string };
+    if (res.status === 200 && body.userId && body.accessToken) {
+      return { userId: body.userId, deviceId: body.deviceId ?? '', accessToken: body.accessToken };
+    }
+    lastError = `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
+  }
+  throw new Error(`sign-in failed: ${lastError}`);
+}
+
 /** Signs users in over HTTP (POST /auth/verify with the test code), in parallel batches. */
 export async function signInMany(
   ctx: BenchContext,
@@ -31,23 +64,8 @@ export async function signInMany(
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const phone = nextPhone(runTag);
-      let lastError = '';
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const res = await httpJson<{ userId?: string; accessToken?: string }>(
-          ctx.product.url,
-          'POST',
-          '/api/v1/auth/verify',
-          { body: { phone, code: OTP, deviceName: 'bench', platform: 'web' } },
-        ).catch((error: unknown) => ({ status: 0, body: { error: String(error) } }));
-        if (res.status === 200 && 'userId' in res.body && res.body.userId) {
-          users[i] = { userId: res.body.userId, token: res.body.accessToken };
-          lastError = '';
-          break;
-        }
-        lastError = `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
-      }
-      if (lastError) throw new Error(`sign-in failed: ${lastError}`);
+      const device = await verifyDevice(ctx.product.url, nextPhone(runTag), 'bench');
+      users[i] = { userId: device.userId, token: device.accessToken };
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));

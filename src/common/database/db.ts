@@ -66,6 +66,14 @@ export class Db implements SqlRunner {
   /** Runs fn in one transaction on one connection; rolls back if fn throws. */
   async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
     const client: PoolClient = await this.pool.connect();
+    // The pool stops listening for errors on a client it lends out. A connection the
+    // server drops meanwhile (a restart) emits 'error', which with no listener crashes
+    // the process; the pending or next query fails anyway, so note it and discard it.
+    let lost = false;
+    const onLost = () => {
+      lost = true;
+    };
+    client.on('error', onLost);
     const tx: SqlRunner = {
       query: async <R>(sql: string, params: unknown[] = []) => {
         this.count();
@@ -84,7 +92,9 @@ export class Db implements SqlRunner {
       });
       throw error;
     } finally {
-      client.release(broken);
+      // A lost client keeps the listener: a late second error must not crash either.
+      if (!lost) client.off('error', onLost);
+      client.release(broken || lost);
     }
   }
 
