@@ -53,8 +53,9 @@ if ! redis_up; then
 fi
 log "PostgreSQL and Redis are up"
 
-# ffmpeg makes video poster frames; without it the media tests check the no-thumbnail path.
+# ffmpeg makes video poster frames: CI tests them for real, so a missing ffmpeg fails the run.
 if ! command -v ffmpeg >/dev/null 2>&1; then
   log "installing ffmpeg"
-  apt_install ffmpeg || echo "ffmpeg could not be installed; video posters are tested as unavailable"
+  apt_install ffmpeg || { echo "ffmpeg could not be installed" >&2; exit 1; }
+  command -v ffmpeg >/dev/null 2>&1 || { echo "ffmpeg is missing after installing it" >&2; exit 1; }
 fi

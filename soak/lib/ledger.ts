@@ -88,10 +88,20 @@ export interface SoakCounts {
   lostExamples: LossExample[];
   reorderExamples: ReorderExample[];
   duplicates: number;
+  /** Failures of order: sync pages out of seq order, gaps left, a sender's order broken, one id with two seqs. */
   outOfOrder: number;
-  outOfOrderLive: number;
+  /**
+   * Live arrivals below a seq already received live on the same connection. Not a failure:
+   * events from other instances travel through Redis and may overtake or trail local ones
+   * (most during a Redis outage); clients order by seq and fill gaps by sync.
+   */
+  liveOutOfSeq: number;
   outOfOrderSync: number;
   gaps: number;
+  /** Sends of one device in one conversation, each after the previous was acked, whose seqs went backwards. */
+  senderOrderBroken: number;
+  /** Message ids seen with two different seqs. */
+  seqConflicts: number;
   lateArrivals: number;
   deliveredButNeverAcked: number;
   sendErrors: Record<string, number>;
@@ -327,6 +337,36 @@ export class Ledger {
         }
       }
     }
+    // The order the server promises: a device's sends to one conversation, each sent after
+    // the one before was acked, get increasing seqs; and a message has one seq everywhere.
+    let senderOrderBroken = 0;
+    const bySender = new Map<string, SendRecord[]>();
+    for (const s of this.sends.values()) {
+      if (!s.acked) continue;
+      const k = `${s.senderDeviceKey}|${s.conversationId}`;
+      const list = bySender.get(k) ?? [];
+      list.push(s);
+      bySender.set(k, list);
+    }
+    for (const list of bySender.values()) {
+      list.sort((a, b) => a.firstSendAt - b.firstSendAt);
+      for (let i = 1; i < list.length; i++) {
+        const prev = list[i - 1];
+        const cur = list[i];
+        if (prev.ackedAt! <= cur.firstSendAt && cur.acked!.seq <= prev.acked!.seq)
+          senderOrderBroken++;
+      }
+    }
+    let seqConflicts = 0;
+    const seqOf = new Map<string, number>();
+    for (const s of this.sends.values()) if (s.acked) seqOf.set(s.acked.id, s.acked.seq);
+    for (const d of this.devices.values()) {
+      for (const m of d.held.values()) {
+        const seen = seqOf.get(m.id);
+        if (seen === undefined) seqOf.set(m.id, m.seq);
+        else if (seen !== m.seq) seqConflicts++;
+      }
+    }
     let duplicates = 0;
     for (const ids of this.idsByClientMsg.values()) duplicates += ids.size - 1;
     const latency: PhaseLatency[] = [...this.latency.entries()].map(([phase, samples]) => ({
@@ -352,10 +392,12 @@ export class Ledger {
       lostExamples,
       reorderExamples: this.reorderExamples,
       duplicates,
-      outOfOrder: reorderedLive + reorderedSync + gaps,
-      outOfOrderLive: reorderedLive,
+      outOfOrder: reorderedSync + gaps + senderOrderBroken + seqConflicts,
+      liveOutOfSeq: reorderedLive,
       outOfOrderSync: reorderedSync,
       gaps,
+      senderOrderBroken,
+      seqConflicts,
       lateArrivals,
       deliveredButNeverAcked: neverAcked,
       sendErrors: Object.fromEntries(this.sendErrors),

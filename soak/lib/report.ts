@@ -98,8 +98,9 @@ export function formatResult(result: SoakResult, options: SoakOptions): string {
   row('visible duplicates', num(c.duplicates));
   row(
     'out of order',
-    `${num(c.outOfOrder)} (live ${c.outOfOrderLive}, sync ${c.outOfOrderSync}, gaps ${c.gaps})`,
+    `${num(c.outOfOrder)} (sync ${c.outOfOrderSync}, gaps ${c.gaps}, sender order ${c.senderOrderBroken}, seq conflicts ${c.seqConflicts})`,
   );
+  row('live arrivals below a seq already seen (clients order by seq)', num(c.liveOutOfSeq));
   row('late arrivals (sync behind live)', num(c.lateArrivals));
   row('delivered but never acked', num(c.deliveredButNeverAcked));
   const errors = Object.entries(c.sendErrors)
@@ -127,7 +128,7 @@ export function formatResult(result: SoakResult, options: SoakOptions): string {
   }
   if (c.reorderExamples.length) {
     lines.push('');
-    lines.push('  out of order live (first 10):');
+    lines.push('  live arrivals below a seq already seen (first 10; not failures):');
     for (const r of c.reorderExamples) {
       lines.push(
         `    ${r.deviceKey} ${r.kind} ${r.conversationId} seq ${r.seq} after ${r.afterSeq} ` +

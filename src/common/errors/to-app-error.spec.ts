@@ -201,6 +201,30 @@ describe('toAppError', () => {
     });
   });
 
+  it.each([
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ],
+    [
+      'PostgreSQL shutting down',
+      Object.assign(new Error('terminating connection due to administrator command'), {
+        code: '57P01',
+      }),
+    ],
+    ['a dropped connection', new Error('Connection terminated unexpectedly')],
+    ['a pool that cannot connect', new Error('timeout exceeded when trying to connect')],
+  ])('maps %s to a retryable SERVICE_UNAVAILABLE without its text', (_label, thrown) => {
+    const { error, unexpected } = toAppError(thrown);
+    expect(unexpected).toBe(false);
+    expect(error.status).toBe(503);
+    expect(error.toBody()).toEqual({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'A backend is unavailable; retry shortly (resending with the same ids is safe)',
+      retryAfterMs: 1000,
+    });
+  });
+
   describe('anything else', () => {
     it.each([
       ['an Error', new Error('connection refused to 10.0.0.5:5432 password=hunter2')],

@@ -39,6 +39,36 @@ function bodyParserMessage(error: BodyParserError & Error): string {
   return error.message;
 }
 
+/** Connection-level codes: node's socket errors and PostgreSQL's class 08 and 57P0x. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+
+/**
+ * A backend that is down or restarting (PostgreSQL, Redis): the request may succeed if
+ * retried (resends are idempotent), so clients get a retryable SERVICE_UNAVAILABLE rather
+ * than INTERNAL.
+ */
+function isBackendUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Connection is closed|the database system is (starting up|shutting down)/i.test(
+    error.message,
+  );
+}
+
 /** Maps anything thrown anywhere to the one client-facing error shape. */
 export function toAppError(error: unknown): { error: AppError; unexpected: boolean } {
   if (error instanceof AppError) return { error, unexpected: false };
@@ -71,6 +101,16 @@ export function toAppError(error: unknown): { error: AppError; unexpected: boole
       return { error: AppError.tooLarge('Request body is too large'), unexpected: false };
     return {
       error: AppError.validation(bodyParserMessage(error)),
+      unexpected: false,
+    };
+  }
+  if (isBackendUnavailable(error)) {
+    return {
+      error: new AppError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'A backend is unavailable; retry shortly (resending with the same ids is safe)',
+        { retryAfterMs: 1000 },
+      ),
       unexpected: false,
     };
   }
