@@ -3,7 +3,8 @@
 # Parley: one image for the API (HTTP + Socket.IO) and the job workers.
 #
 #   docker build -t parley .
-#   docker run -p 3000:3000 -v parley-data:/data parley
+#   docker run -p 3000:3000 -e SMS_DRIVER=webhook -e SMS_WEBHOOK_URL=https://sms-relay.example/send \
+#     -v parley-data:/data parley
 #
 # Debian (glibc) on purpose, not Alpine (musl): sharp, used for media thumbnails, ships
 # prebuilt libvips binaries in its npm packages for linux-x64 and linux-arm64 on glibc,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, readProcessEnv } from '../../src/common/config/app-config';
 import { MetricsRegistry } from '../../src/common/metrics/metrics.registry';
+import { eventually } from '../utils/wait';
 import { RedisConnections } from '../../src/common/redis/redis.connections';
 import { PresenceMemoryStore } from '../../src/modules/presence/adapters/memory/presence.memory.store';
 import { PresenceRedisStore } from '../../src/modules/presence/adapters/redis/presence.redis.store';
@@ -30,20 +31,6 @@ async function listen(store: PresenceStore) {
   const changes: PresenceChange[] = [];
   const stop = await store.subscribe((change) => changes.push(change));
   return { changes, stop };
-}
-
-/** Waits until the check passes (the feed is asynchronous on every adapter). */
-async function eventually(check: () => void, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(10);
-    }
-  }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Socket } from 'socket.io-client';
 import { DomainEvents, type DomainEventMap } from '../../src/common/events/domain-events';
 import { turnCredential } from '../../src/modules/calls/domain/turn-credentials';
 import { connect, expectNoEvent, nextEvent, request, signIn, type Session } from '../utils/clients';
-import { eventually } from '../utils/eventually';
+import { eventually } from '../utils/wait';
 import { http } from '../utils/http';
 import { backendFromEnvironment, startTestApp, type TestApp } from '../utils/test-app';
 import { startTurnServer, type TurnServer } from '../utils/turn-server';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { drainAndClose } from '../../src/bootstrap';
 import { LifecycleState } from '../../src/common/health/lifecycle.state';
 import { connect, nextEvent, request, signIn, sleep } from '../utils/clients';
+import { allMessageSeqs } from '../utils/history';
 import { http } from '../utils/http';
 import { backendFromEnvironment, freshDatabase, startTestApp } from '../utils/test-app';
 
@@ -53,22 +54,7 @@ describe('drain under load (e2e)', () => {
           token: b.accessToken,
           body: { userId: a.userId },
         });
-        const stored = new Map<string, number>();
-        let afterSeq = 0;
-        for (;;) {
-          const page = await http(
-            second.api,
-            'GET',
-            `/conversations/${conversation.body.id}/messages?afterSeq=${afterSeq}&limit=100`,
-            { token: b.accessToken },
-          );
-          expect(page.status).toBe(200);
-          for (const m of page.body.messages as Array<{ id: string; seq: number }>) {
-            stored.set(m.id, m.seq);
-            afterSeq = m.seq;
-          }
-          if (!page.body.hasMore) break;
-        }
+        const stored = await allMessageSeqs(second.api, b.accessToken, conversation.body.id);
         for (const [id, seq] of acked) expect(stored.get(id)).toBe(seq);
         expect([...stored.values()].sort((x, y) => x - y)).toEqual(
           Array.from({ length: stored.size }, (_, i) => i + 1),

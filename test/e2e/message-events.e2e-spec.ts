@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { pdf } from '../fixtures/media-files';
 import { clientsOf, errorAck, eventually, type Message } from '../utils/chat-clients';
@@ -235,7 +236,7 @@ describe('message features (e2e)', () => {
     const b1 = await f.open(bob);
     const target = (await f.post(alice, { conversationId, body: 'typo' })).body;
     const payload = {
-      clientMsgId: 'edit-once',
+      clientMsgId: randomUUID(),
       conversationId,
       type: 'edit',
       targetId: target.id,

@@ -8,6 +8,7 @@ import type { Socket } from 'socket.io-client';
 import { loadConfig } from '../../src/common/config/app-config';
 import { JobName, QueueName } from '../../src/common/queue/queue-names';
 import { collect, connect, nextEvent, request, signIn, sleep } from '../utils/clients';
+import { allMessageSeqs } from '../utils/history';
 import { http } from '../utils/http';
 import { startServerProcess, type ServerProcess } from '../utils/processes';
 import { backendFromEnvironment, freshDatabase, redisPrefixFor } from '../utils/test-app';
@@ -291,21 +292,7 @@ withPostgresAndRedis(
         token: b.accessToken,
         body: { userId: a.userId },
       });
-      const stored = new Map<string, number>();
-      let afterSeq = 0;
-      for (;;) {
-        const page = await http(
-          s2.api,
-          'GET',
-          `/conversations/${conversation.body.id}/messages?afterSeq=${afterSeq}&limit=100`,
-          { token: b.accessToken },
-        );
-        for (const m of page.body.messages as Array<{ id: string; seq: number }>) {
-          stored.set(m.id, m.seq);
-          afterSeq = m.seq;
-        }
-        if (!page.body.hasMore) break;
-      }
+      const stored = await allMessageSeqs(s2.api, b.accessToken, conversation.body.id);
       // Each acked send is stored with the seq its ack gave; seqs have no gaps.
       for (const [id, seq] of acked) expect(stored.get(id)).toBe(seq);
       expect([...stored.values()].sort((x, y) => x - y)).toEqual(

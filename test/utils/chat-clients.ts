@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
-import { connect, request, signIn, sleep, type Session } from './clients';
+import { connect, request, signIn, type Session } from './clients';
 import { http } from './http';
 import type { TestApp } from './test-app';
 
@@ -38,19 +38,7 @@ export interface SyncPage {
 
 export const errorAck = (code: string) => ({ ok: false, error: expect.objectContaining({ code }) });
 
-/** Polls until the check passes (events that arrive asynchronously, e.g. through Redis). */
-export async function eventually(check: () => void, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(20);
-    }
-  }
-}
+export { eventually } from './wait';
 
 /** Helpers bound to one running app. */
 export function clientsOf(getApp: () => TestApp) {
