@@ -7,6 +7,8 @@
  * catches up with sync later; Alice sees the ticks move. While the tablet is offline,
  * Alice edits a message and deletes another, Bob reacts (and changes his reaction) and
  * forwards one; the tablet replays those events and ends with what history shows.
+ * Then Bob stars a message (his tablet hears of it) and deletes one for himself only, and
+ * Alice turns on disappearing messages: the next message carries its expiry.
  */
 const { randomUUID } = require('node:crypto');
 const { io } = require('socket.io-client');
@@ -163,6 +165,41 @@ function replay(messages) {
     'Alice asks for the receipts of the last message:',
     JSON.stringify(await receipts.json()),
   );
+
+  const rest = (session, method, path, body) =>
+    fetch(`${api}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${session.accessToken}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  b2.on('message:starred', (e) =>
+    console.log(`  bob tablet   <- message:starred ${e.messageId.slice(-6)} ${e.starred}`),
+  );
+  b2.on('message:hidden', (e) =>
+    console.log(`  bob tablet   <- message:hidden ${e.messageIds.map((x) => x.slice(-6))}`),
+  );
+  console.log('Bob stars the plan on his phone, and deletes the forward for himself only:');
+  await rest(bob.phone, 'PUT', `/messages/${last.id}/star`);
+  const forward = history.messages.find((m) => m.forwardScore > 0);
+  if (forward) await rest(bob.phone, 'DELETE', `/messages/${forward.id}?scope=me`);
+  await new Promise((r) => setTimeout(r, 300));
+  const starred = await rest(bob.tablet, 'GET', '/starred').then((r) => r.json());
+  console.log(`  bob tablet   -> GET /starred: ${starred.messages.map((m) => JSON.stringify(m.body))}`);
+
+  console.log('Alice turns on disappearing messages (24 hours) for the chat:');
+  const changed = await rest(alice.phone, 'PATCH', `/conversations/${last.conversationId}`, {
+    disappearAfterSec: 86400,
+  }).then((r) => r.json());
+  console.log(`  alice phone  -> disappearAfterSec ${changed.disappearAfterSec}`);
+  const fleeting = await send(a1, 'alice phone ', {
+    conversationId: last.conversationId,
+    type: 'text',
+    body: 'this one disappears',
+  });
+  console.log(`  alice phone  -> expiresAt ${fleeting.expiresAt}`);
   process.exit(0);
 })().catch((error) => {
   console.error(error.message);
