@@ -236,7 +236,7 @@ export class ChatService implements OnModuleInit {
     // Also on a resend: a crash between the commit and this call must not leave the
     // deleted message's media served.
     if (message.type === 'delete' && message.targetId)
-      await this.media.withdrawMessage(message.targetId);
+      await this.media.releaseMessages([message.targetId]);
     return { message: view, duplicate };
   }
 
@@ -680,7 +680,6 @@ export class ChatService implements OnModuleInit {
 
   /** A member when it was sent and not removed before it, not withheld from them, not expired. */
   private async readableBy(userId: string, message: StoredMessage): Promise<boolean> {
-    if (message.withheldFrom === userId) return false;
     const membership = await this.conversations.findMembership(message.conversationId, userId);
     return canRead(userId, message, membership, new Date());
   }

@@ -333,9 +333,10 @@ export class MediaService implements OnModuleInit {
   // --- messages carrying media ------------------------------------------------------
 
   /**
-   * These messages were deleted for good (disappearing messages): their shares go, and each
-   * media no other message shares is deleted with its bytes (unless another record, such as
-   * a later upload of the same file or a picture, uses them). Nobody can download it then.
+   * These messages were deleted (for everyone, or for good when they disappeared): their
+   * shares go, and each media no other message shares is deleted with its bytes (unless
+   * another record, such as a later upload of the same file or a picture, uses them).
+   * Nobody can download it then, the uploader included.
    */
   async releaseMessages(messageIds: readonly string[]): Promise<number> {
     const mediaIds = await this.repo.removeSharesOf(messageIds);
@@ -384,15 +385,6 @@ export class MediaService implements OnModuleInit {
   /** Takes back the share of a message that was not stored after all. */
   async detach(mediaId: string, messageId: string): Promise<void> {
     await this.repo.removeShare(mediaId, messageId);
-  }
-
-  /**
-   * A message carrying media was deleted for everyone: its share grants nothing any more.
-   * A media no other message shares is deleted (NOT_FOUND to everyone, the uploader too),
-   * and its bytes with it unless another media record stores the same bytes.
-   */
-  async withdrawMessage(messageId: string): Promise<void> {
-    await this.releaseMessages([messageId]);
   }
 
   /**
