@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LifecycleState } from '../../common/health/lifecycle.state';
 import { MediaModule } from '../media/media.module';
 import { UsersModule } from '../users/users.module';
 import { ConversationPostgresRepository } from './adapters/postgres/conversation.postgres.repository';
@@ -33,6 +34,12 @@ import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messag
     { provide: MessageRepository, useClass: MessagePostgresRepository },
     { provide: ConversationRepository, useClass: ConversationPostgresRepository },
   ],
-  exports: [ChatService, ConversationRepository, MessageRepository, MessageWriteBatcher],
+  // The stores stay private to chat (ADR 0001): other modules go through ChatService.
+  exports: [ChatService],
 })
-export class ChatModule {}
+export class ChatModule {
+  constructor(lifecycle: LifecycleState, batcher: MessageWriteBatcher) {
+    // Shutdown waits for sends gathered into a batch, so none is dropped unacked.
+    lifecycle.onDrain(() => batcher.drain());
+  }
+}
