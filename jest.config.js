@@ -1,6 +1,13 @@
 /** @type {import('jest').Config} */
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
-const common = { transform, moduleFileExtensions: ['ts', 'js', 'json'], testEnvironment: 'node' };
+const common = {
+  transform,
+  moduleNameMapper: {
+    '^@signalapp/libsignal-client$': '<rootDir>/test/jest/libsignal-client.cjs',
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testEnvironment: 'node',
+};
 module.exports = {
   testTimeout: 60000,
   projects: [

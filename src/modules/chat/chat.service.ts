@@ -369,6 +369,11 @@ export class ChatService implements OnModuleInit {
     return (await this.conversations.sharedWith(userId, [otherId])).has(otherId);
   }
 
+  /** Every other user who is an active member of a conversation with this one. */
+  conversationPartners(userId: string): Promise<string[]> {
+    return this.conversations.partnersOf(userId);
+  }
+
   /**
    * Authorizes an ephemeral signal (typing) in a conversation: NOT_FOUND if it does not
    * exist, NOT_A_MEMBER unless the caller is an active member. Returns the active members.
