@@ -1,17 +1,26 @@
 /** @type {import('jest').Config} */
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
+// The in-repo packages, imported by name as tsconfig.json's paths map them.
+const moduleNameMapper = {
+  '^@parley/(protocol|client)$': '<rootDir>/packages/$1/src/index.ts',
+  // libsignal-client ships only ES modules, which Jest's CommonJS runtime cannot require.
+  '^@signalapp/libsignal-client$': '<rootDir>/test/jest/libsignal-client.cjs',
+};
 const common = {
   transform,
-  moduleNameMapper: {
-    '^@signalapp/libsignal-client$': '<rootDir>/test/jest/libsignal-client.cjs',
-  },
+  moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'json'],
   testEnvironment: 'node',
 };
 module.exports = {
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      rootDir: '.',
+      testMatch: ['<rootDir>/{src,packages}/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'contracts',
