@@ -79,10 +79,10 @@ beforeAll(async () => {
       LOG_LEVEL: 'trace',
       ...(database ? { DATABASE_URL: database.url } : {}),
     },
-    90_000,
+    180_000,
     50_000_000,
   );
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   clients.closeAll();
@@ -338,6 +338,29 @@ describe('end-to-end encryption (e2e)', () => {
     intruder.close();
     expect(refused.error.code).toBe('NOT_A_MEMBER');
     expect(refused.error.details).toBeUndefined();
+  }, 60_000);
+
+  it('a new identity key reaches everyone who shares a conversation, and sessions start over', async () => {
+    const frankPhone = uniquePhone();
+    const frank1 = await device(frankPhone);
+    const grace = await device(uniquePhone());
+    const outsider = await device(uniquePhone());
+    const first = secret('before the reinstall');
+    const chat = (await frank1.e2e.send({ recipientId: grace.userId }, first)).conversationId;
+    await eventually(() => expect(texts(grace, chat)).toEqual([first]), 10_000);
+
+    // Frank reinstalls: a new device with a new identity, the old one signed out.
+    const changed = grace.e2e.next('identity:changed');
+    const noticed: string[] = [];
+    outsider.client.on('identity:changed', ({ userId }) => noticed.push(userId));
+    const frank2 = await device(frankPhone, { identity: IdentityKeyPair.generate() });
+    expect(await changed).toEqual({ userId: frank1.userId });
+    await frank1.client.signOut();
+
+    const after = secret('after the reinstall');
+    await grace.e2e.send({ conversationId: chat }, after);
+    await eventually(() => expect(texts(frank2, chat)).toEqual([after]), 10_000);
+    expect(noticed).toEqual([]);
   }, 60_000);
 
   it('rate-limits bundle fetches per requester and target device', async () => {
