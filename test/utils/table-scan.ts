@@ -12,36 +12,31 @@ export async function allRows(
 ): Promise<Map<string, string[]>> {
   const listTables = `SELECT table_name FROM information_schema.tables
                        WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`;
-  const out = new Map<string, string[]>();
+  type Query = <R>(sql: string) => Promise<R[]>;
+  const scan = async (query: Query) => {
+    const out = new Map<string, string[]>();
+    for (const { table_name: name } of await query<{ table_name: string }>(listTables)) {
+      const rows = await query<{ row: string }>(`SELECT t::text AS row FROM "${name}" t`);
+      out.set(
+        name,
+        rows.map((r) => r.row),
+      );
+    }
+    return out;
+  };
   if ('databaseUrl' in source) {
     const client = new Client({ connectionString: source.databaseUrl });
     await client.connect();
     try {
-      const tables = await client.query<{ table_name: string }>(listTables);
-      for (const { table_name: name } of tables.rows) {
-        const rows = await client.query<{ row: string }>(`SELECT t::text AS row FROM "${name}" t`);
-        out.set(
-          name,
-          rows.rows.map((r) => r.row),
-        );
-      }
+      return await scan(async <R>(sql: string) => (await client.query(sql)).rows as R[]);
     } finally {
       await client.end();
     }
-    return out;
   }
   const db = await PGlite.create({ dataDir: join(source.dataDir, 'pglite') });
   try {
-    const tables = await db.query<{ table_name: string }>(listTables);
-    for (const { table_name: name } of tables.rows) {
-      const rows = await db.query<{ row: string }>(`SELECT t::text AS row FROM "${name}" t`);
-      out.set(
-        name,
-        rows.rows.map((r) => r.row),
-      );
-    }
+    return await scan(async <R>(sql: string) => (await db.query<R>(sql)).rows);
   } finally {
     await db.close();
   }
-  return out;
 }

@@ -131,28 +131,16 @@ export class KeyPostgresRepository extends KeyRepository {
     );
     if (!devices.length) return { identityKey: identity.identity_key, devices: [] };
     const ids = devices.map((d) => d.device_id);
-    // Each statement deletes the lowest key of every device that no concurrent fetch holds
-    // (SKIP LOCKED): two fetches never take the same row, and neither waits for the other.
     const [ec, kyber] = await Promise.all([
-      this.db.query<{ device_id: string; key_id: number; public_key: string }>(
-        `DELETE FROM one_time_pre_keys p
-          USING (SELECT k.device_id, k.key_id FROM unnest($1::uuid[]) AS d(id)
-                 CROSS JOIN LATERAL (SELECT device_id, key_id FROM one_time_pre_keys
-                                      WHERE device_id = d.id ORDER BY key_id LIMIT 1
-                                      FOR UPDATE SKIP LOCKED) k) t
-          WHERE p.device_id = t.device_id AND p.key_id = t.key_id
-          RETURNING p.device_id, p.key_id, p.public_key`,
-        [ids],
+      this.takeLowest<{ device_id: string; key_id: number; public_key: string }>(
+        'one_time_pre_keys',
+        'p.public_key',
+        ids,
       ),
-      this.db.query<{ device_id: string; key_id: number; public_key: string; signature: string }>(
-        `DELETE FROM kyber_pre_keys p
-          USING (SELECT k.device_id, k.key_id FROM unnest($1::uuid[]) AS d(id)
-                 CROSS JOIN LATERAL (SELECT device_id, key_id FROM kyber_pre_keys
-                                      WHERE device_id = d.id ORDER BY key_id LIMIT 1
-                                      FOR UPDATE SKIP LOCKED) k) t
-          WHERE p.device_id = t.device_id AND p.key_id = t.key_id
-          RETURNING p.device_id, p.key_id, p.public_key, p.signature`,
-        [ids],
+      this.takeLowest<{ device_id: string; key_id: number; public_key: string; signature: string }>(
+        'kyber_pre_keys',
+        'p.public_key, p.signature',
+        ids,
       ),
     ]);
     const ecOf = new Map(ec.map((r) => [r.device_id, r]));
@@ -185,6 +173,24 @@ export class KeyPostgresRepository extends KeyRepository {
         };
       }),
     };
+  }
+
+  /**
+   * Deletes and returns the lowest key of each device in one statement, skipping rows
+   * that a concurrent fetch holds (SKIP LOCKED): two fetches never take the same row, and
+   * neither waits for the other.
+   */
+  private takeLowest<R>(table: string, columns: string, deviceIds: string[]): Promise<R[]> {
+    return this.db.query<R>(
+      `DELETE FROM ${table} p
+        USING (SELECT k.device_id, k.key_id FROM unnest($1::uuid[]) AS d(id)
+               CROSS JOIN LATERAL (SELECT device_id, key_id FROM ${table}
+                                    WHERE device_id = d.id ORDER BY key_id LIMIT 1
+                                    FOR UPDATE SKIP LOCKED) k) t
+        WHERE p.device_id = t.device_id AND p.key_id = t.key_id
+        RETURNING p.device_id, p.key_id, ${columns}`,
+      [deviceIds],
+    );
   }
 
   async deviceIdsWithKeys(userId: string): Promise<string[]> {
