@@ -15,25 +15,26 @@ function bytesOf(text: string, field: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-function ecKey(text: string, field: string): Uint8Array<ArrayBuffer> {
+/** The key's bytes, once libsignal accepts them as the kind of key the field names. */
+function keyOf(
+  text: string,
+  field: string,
+  deserialize: (bytes: Uint8Array<ArrayBuffer>) => unknown,
+  kind: string,
+): Uint8Array<ArrayBuffer> {
   const bytes = bytesOf(text, field);
   try {
-    PublicKey.deserialize(bytes);
+    deserialize(bytes);
   } catch {
-    throw AppError.validation(`${field} is not a serialized Curve25519 public key`);
+    throw AppError.validation(`${field} is not a serialized ${kind} public key`);
   }
   return bytes;
 }
 
-function kemKey(text: string, field: string): Uint8Array<ArrayBuffer> {
-  const bytes = bytesOf(text, field);
-  try {
-    KEMPublicKey.deserialize(bytes);
-  } catch {
-    throw AppError.validation(`${field} is not a serialized Kyber public key`);
-  }
-  return bytes;
-}
+const ecKey = (text: string, field: string) =>
+  keyOf(text, field, (b) => PublicKey.deserialize(b), 'Curve25519');
+const kemKey = (text: string, field: string) =>
+  keyOf(text, field, (b) => KEMPublicKey.deserialize(b), 'Kyber');
 
 function checkSignature(
   identity: PublicKey,
