@@ -1,7 +1,12 @@
 /** @type {import('jest').Config} */
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
 // The in-repo packages, imported by name as tsconfig.json's paths map them.
-const moduleNameMapper = { '^@parley/(protocol|client)$': '<rootDir>/packages/$1/src/index.ts' };
+const moduleNameMapper = {
+  '^@parley/(protocol|client)$': '<rootDir>/packages/$1/src/index.ts',
+  '^@parley/client/e2e$': '<rootDir>/packages/client/src/e2e/index.ts',
+  // libsignal-client ships only ES modules, which Jest's CommonJS runtime cannot require.
+  '^@signalapp/libsignal-client$': '<rootDir>/test/jest/libsignal-client.cjs',
+};
 const common = {
   transform,
   moduleNameMapper,

@@ -17,6 +17,7 @@ import { GroupsModule } from './modules/groups/groups.module';
 import { PresenceModule } from './modules/presence/presence.module';
 import { NotificationsModule } from './modules/notifications/notifications.module';
 import { CallsModule } from './modules/calls/calls.module';
+import { KeysModule } from './modules/keys/keys.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 
@@ -47,6 +48,7 @@ export class AppModule {
         PresenceModule,
         NotificationsModule,
         CallsModule,
+        KeysModule,
       ],
     };
   }

@@ -257,6 +257,25 @@ export function authRepositoryContract(
         expect((await repo.findDevice(keep.id))!.revokedAt).toBeNull();
       });
 
+      it('devicesOf lists every device of the users, revoked ones marked inactive', async () => {
+        const userId = await harness.newUserId();
+        const live = await newDevice(userId, 'Live');
+        const gone = await newDevice(userId, 'Gone');
+        const other = await newDevice(undefined, 'Other');
+        await newDevice(undefined, 'Not asked for');
+        await repo.revokeDevice(gone.id, 'device_removed');
+        const found = await repo.devicesOf([userId, other.userId]);
+        const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+        expect(found.sort(byId)).toEqual(
+          [
+            { id: live.id, userId, active: true },
+            { id: gone.id, userId, active: false },
+            { id: other.id, userId: other.userId, active: true },
+          ].sort(byId),
+        );
+        expect(await repo.devicesOf([])).toEqual([]);
+      });
+
       it('does not revoke an unknown device', async () => {
         expect(await repo.revokeDevice(uuidv7(), 'device_removed')).toBe(false);
       });

@@ -639,6 +639,17 @@ export function conversationRepositoryContract(
         expect(await repo.listPageForUser(uuidv7(), null, 10)).toEqual([]);
       });
 
+      it('partnersOf lists the users sharing an active conversation, once each', async () => {
+        const { alice, bob } = await pair();
+        const carol = await newUser();
+        await repo.getOrCreateDirect(uuidv7(), alice.userId, carol.userId);
+        await newUser();
+        expect((await repo.partnersOf(alice.userId)).sort()).toEqual(
+          [bob.userId, carol.userId].sort(),
+        );
+        expect(await repo.partnersOf(bob.userId)).toEqual([alice.userId]);
+      });
+
       it('sharedWith tells which users share an active conversation with the user', async () => {
         const { alice, bob } = await pair();
         const carol = await newUser();

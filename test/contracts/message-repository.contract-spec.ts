@@ -311,6 +311,58 @@ export function messageRepositoryContract(
       });
     });
 
+    describe('per-device envelopes', () => {
+      it('stores each envelope once with its message and gives each device only its own', async () => {
+        const { alice, bob, conversationId } = await pair();
+        const aliceOther = uuidv7();
+        const sealed = draft(conversationId, alice, {
+          envelopes: [
+            { deviceId: bob.deviceId, body: 'for bob' },
+            { deviceId: aliceOther, body: 'for alice, elsewhere' },
+          ],
+        });
+        const stored = await appendOne(sealed);
+        expect(stored.message).toMatchObject({ e2e: true, body: '', seq: 1 });
+        expect(await repo.findById(sealed.id)).toMatchObject({ e2e: true, body: '' });
+        // A resend is the original: nothing is stored twice.
+        const again = await appendOne({ ...sealed, id: uuidv7() });
+        expect(again).toMatchObject({ duplicate: true, message: { id: sealed.id } });
+        const plain = (await appendOne(draft(conversationId, bob))).message;
+        expect(plain.e2e ?? false).toBe(false);
+
+        expect(await repo.envelopesFor(bob.deviceId, [sealed.id, plain.id])).toEqual(
+          new Map([[sealed.id, 'for bob']]),
+        );
+        expect(await repo.envelopesFor(aliceOther, [sealed.id])).toEqual(
+          new Map([[sealed.id, 'for alice, elsewhere']]),
+        );
+        expect(await repo.envelopesFor(alice.deviceId, [sealed.id])).toEqual(new Map());
+        expect(await repo.envelopesFor(bob.deviceId, [])).toEqual(new Map());
+      });
+
+      it("drops a deleted message's envelopes, and a removed device's", async () => {
+        const { alice, bob, conversationId } = await pair();
+        const other = uuidv7();
+        const envelopes = [
+          { deviceId: bob.deviceId, body: 'b' },
+          { deviceId: other, body: 'o' },
+        ];
+        const first = (await appendOne(draft(conversationId, alice, { envelopes }))).message;
+        const second = (await appendOne(draft(conversationId, alice, { envelopes }))).message;
+        await appendStored(repo, [
+          draft(conversationId, alice, { type: 'delete', targetId: first.id, body: '' }),
+        ]);
+        expect(await repo.envelopesFor(bob.deviceId, [first.id, second.id])).toEqual(
+          new Map([[second.id, 'b']]),
+        );
+        await repo.deleteEnvelopesOf(other);
+        expect(await repo.envelopesFor(other, [second.id])).toEqual(new Map());
+        expect(await repo.envelopesFor(bob.deviceId, [second.id])).toEqual(
+          new Map([[second.id, 'b']]),
+        );
+      });
+    });
+
     describe('edits, deletes and reactions', () => {
       const event = (
         conversationId: string,

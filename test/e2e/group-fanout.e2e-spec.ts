@@ -182,7 +182,7 @@ describe('group fan-out (e2e)', () => {
       return counts[0];
     };
 
-    const statementsPerKind = async (conversationId: string) => {
+    const statementsPerKind = async (conversationId: string, members: Session[]) => {
       // The first send may load the member list into the cache; measure the steady state.
       const warm = await request(socket, 'message:send', {
         clientMsgId: randomUUID(),
@@ -213,14 +213,21 @@ describe('group fan-out (e2e)', () => {
       const del = await measure(
         targets.map((targetId) => ({ conversationId, type: 'delete', targetId })),
       );
-      return { send, edit, reaction, delete: del };
+      // End-to-end: one envelope per device of every member but the sending one.
+      const envelopes = members
+        .filter((m) => m.deviceId !== sender.deviceId)
+        .map((m) => ({ deviceId: m.deviceId, body: `ciphertext for ${m.deviceId}` }));
+      const envelope = await measure(
+        [0, 1, 2].map(() => ({ conversationId, type: 'text', envelopes })),
+      );
+      return { send, edit, reaction, delete: del, envelope };
     };
 
     const measured = {
-      group2: await statementsPerKind(small.id),
-      group100: await statementsPerKind(medium.id),
-      group1024: await statementsPerKind(groupId),
-      direct: await statementsPerKind(direct.body.id as string),
+      group2: await statementsPerKind(small.id, users.slice(0, 2)),
+      group100: await statementsPerKind(medium.id, users.slice(0, 100)),
+      group1024: await statementsPerKind(groupId, users),
+      direct: await statementsPerKind(direct.body.id as string, users.slice(0, 2)),
     };
     console.log(`SQL statements per message:send: ${JSON.stringify(measured)}`);
 
@@ -230,5 +237,9 @@ describe('group fan-out (e2e)', () => {
       expect(measured.group2[kind]).toBeLessThanOrEqual(12);
       expect(measured.direct[kind]).toBeLessThanOrEqual(12);
     }
+    // Envelopes cost two statements more than a plain send (the members' devices, and
+    // every envelope in one insert), whatever the number of devices.
+    expect(measured.group2.envelope).toBe(measured.group2.send + 2);
+    expect(measured.direct.envelope).toBe(measured.direct.send + 2);
   }, 60_000);
 });

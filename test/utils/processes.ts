@@ -36,6 +36,8 @@ const root = join(__dirname, '..', '..');
 export async function startServerProcess(
   env: Record<string, string>,
   readyTimeoutMs = 60000,
+  /** How much of the latest output `output()` keeps (a test that scans the whole log raises it). */
+  keepOutputChars = 20000,
 ): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(
@@ -61,8 +63,9 @@ export async function startServerProcess(
     },
   );
   let log = '';
-  child.stdout.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20000)));
-  child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20000)));
+  const keep = (d: Buffer) => (log = (log + d.toString()).slice(-keepOutputChars));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );

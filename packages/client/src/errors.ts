@@ -1,4 +1,4 @@
-import { isErrorBody, type ErrorBody, type ErrorCode } from '@parley/protocol';
+import { isErrorBody, type ErrorBody, type ErrorCode, type ErrorDetail } from '@parley/protocol';
 
 /** A refusal from the server (REST or ack), or a transport failure as `code: INTERNAL`. */
 export class ParleyError extends Error {
@@ -6,7 +6,7 @@ export class ParleyError extends Error {
   /** HTTP status for REST errors; undefined for acks. */
   readonly status?: number;
   readonly retryAfterMs?: number;
-  readonly details?: string[];
+  readonly details?: ErrorDetail[];
 
   constructor(body: ErrorBody, status?: number) {
     super(body.message);

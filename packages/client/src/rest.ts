@@ -9,6 +9,9 @@ import {
   type GroupMembersPage,
   type HistoryPage,
   type HistoryQuery,
+  type KeyBundle,
+  type KeyCounts,
+  type UploadKeysRequest,
   type MediaInfo,
   type MemberRole,
   type MessageReceipt,
@@ -195,6 +198,20 @@ export class RestApi {
   }
   setRole(id: string, userId: string, role: Exclude<MemberRole, 'creator'>): Promise<void> {
     return this.call('PUT', `/groups/${id}/members/${userId}/role`, { body: { role } });
+  }
+
+  // ---- end-to-end encryption keys ------------------------------------------------------
+
+  /** Stores this device's public keys (signatures are checked by the server). */
+  uploadKeys(request: UploadKeysRequest): Promise<void> {
+    return this.call('PUT', '/keys', { body: request });
+  }
+  keyCount(): Promise<KeyCounts> {
+    return this.call('GET', '/keys/count');
+  }
+  /** A prekey bundle of one device of the user, or of all of them (`*`); rate limited. */
+  keyBundle(userId: string, deviceId: string): Promise<KeyBundle> {
+    return this.call('GET', `/keys/${userId}/${deviceId}`);
   }
 
   // ---- media ---------------------------------------------------------------------------

@@ -20,11 +20,24 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** A per-field detail: a sentence, or a structured entry where a client acts on it. */
+export type ErrorDetail = string | Record<string, unknown>;
+
+/**
+ * DEVICES_CHANGED details: how an envelope set differs from one member's current devices
+ * (`userId` null for envelope devices that belong to no member).
+ */
+export interface DeviceMismatch {
+  userId: string | null;
+  missingDevices: string[];
+  extraDevices: string[];
+}
+
 /** The `error` object of a failed ack, and the body of a failed REST call less `statusCode`. */
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
-  details?: string[];
+  details?: ErrorDetail[];
   /** RATE_LIMITED only: how long to wait before trying again. */
   retryAfterMs?: number;
 }

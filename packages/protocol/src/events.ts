@@ -1,4 +1,5 @@
 import type { ErrorBody } from './errors';
+import type { KeyCounts } from './rest';
 import type {
   CallEndReason,
   CallMedia,
@@ -28,6 +29,17 @@ export interface SendMessagePayload {
   /** edit, delete and reaction: the message they apply to. */
   targetId?: string;
   forwardOf?: string;
+  /**
+   * End-to-end: instead of `body`, one ciphertext per device of every member (the
+   * sender's other devices included, not the sending one); each device gets its own.
+   */
+  envelopes?: Envelope[];
+}
+
+/** One device's copy of an end-to-end encrypted message. */
+export interface Envelope {
+  deviceId: string;
+  body: string;
 }
 
 export interface AckPayload {
@@ -162,6 +174,10 @@ export interface ServerEventMap {
   'call:ended': { callId: string; reason: CallEndReason };
   'call:left': { callId: string; userId: string };
   'call:signal': { callId: string; fromUserId: string; fromDeviceId: string; data: unknown };
+  /** To one device: its one-time prekeys fell low; upload more (PUT /keys). */
+  'keys:low': KeyCounts;
+  /** A user you share a conversation with has a new identity key. */
+  'identity:changed': { userId: string };
 }
 
 export type ServerEventName = keyof ServerEventMap;
@@ -182,6 +198,8 @@ export const SERVER_EVENT_NAMES = [
   'call:ended',
   'call:left',
   'call:signal',
+  'keys:low',
+  'identity:changed',
 ] as const satisfies readonly ServerEventName[];
 
 type MissingServer = Exclude<ServerEventName, (typeof SERVER_EVENT_NAMES)[number]>;

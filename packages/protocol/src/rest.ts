@@ -83,3 +83,40 @@ export type RestSendRequest = {
   body?: string;
   mediaId?: string;
 };
+
+/** E2E keys: base64 of libsignal's serialized public keys and XEdDSA signatures. */
+export interface PreKeyWire {
+  keyId: number;
+  publicKey: string;
+}
+export interface SignedPreKeyWire extends PreKeyWire {
+  signature: string;
+}
+
+/** `PUT /keys`: the caller's device keys (at most 100 one-time keys of each kind a call). */
+export interface UploadKeysRequest {
+  identityKey: string;
+  registrationId: number;
+  signedPreKey: SignedPreKeyWire;
+  preKeys?: PreKeyWire[];
+  pqLastResortPreKey?: SignedPreKeyWire;
+  pqPreKeys?: SignedPreKeyWire[];
+}
+
+/** `GET /keys/count` and the `keys:low` event: one-time keys the device has left. */
+export interface KeyCounts {
+  count: number;
+  pqCount: number;
+}
+
+/** `GET /keys/{userId}/{deviceId|*}`: one-time keys in it were handed out to this fetch only. */
+export interface KeyBundle {
+  identityKey: string;
+  devices: Array<{
+    deviceId: string;
+    registrationId: number;
+    signedPreKey: SignedPreKeyWire;
+    preKey: PreKeyWire | null;
+    pqPreKey: SignedPreKeyWire | null;
+  }>;
+}

@@ -109,6 +109,14 @@ export class AppConfig {
   readonly typing: { throttleMs: number; ttlMs: number };
   readonly queue: { concurrency: number; attempts: number; lockMs: number };
   readonly shutdownGraceMs: number;
+  readonly keys: {
+    /** Prekey bundle fetches per requester and target device at once; 0 = no limit. */
+    fetchBurst: number;
+    /** Seconds per fetch regained after the burst is used. */
+    fetchRefillSec: number;
+    /** `keys:low` goes to a device whose one-time prekeys fall below this. */
+    lowThreshold: number;
+  };
   readonly calls: {
     ringTimeoutSec: number;
     disconnectGraceSec: number;
@@ -190,6 +198,11 @@ export class AppConfig {
       lockMs: e.QUEUE_LOCK_MS,
     };
     this.shutdownGraceMs = e.SHUTDOWN_GRACE_MS;
+    this.keys = {
+      fetchBurst: e.KEYS_FETCH_BURST,
+      fetchRefillSec: e.KEYS_FETCH_REFILL_SEC,
+      lowThreshold: e.KEYS_LOW_THRESHOLD,
+    };
     this.calls = {
       ringTimeoutSec: e.CALL_RING_TIMEOUT_SEC,
       disconnectGraceSec: e.CALL_DISCONNECT_GRACE_SEC,

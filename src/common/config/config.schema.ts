@@ -119,6 +119,10 @@ export const environmentSchema = z.object({
   MEDIA_FFPROBE_PATH: z.string().min(1).default('ffprobe'),
   MEDIA_FFMPEG_TIMEOUT_MS: int(30_000, 100),
 
+  KEYS_FETCH_BURST: int(6),
+  KEYS_FETCH_REFILL_SEC: int(600, 1),
+  KEYS_LOW_THRESHOLD: int(10),
+
   CALL_RING_TIMEOUT_SEC: int(30, 1),
   CALL_DISCONNECT_GRACE_SEC: int(10, 1),
   CALL_MAX_PARTICIPANTS: int(8, 2),

@@ -1,9 +1,12 @@
 import { ErrorCode, httpStatusOf } from './error-codes';
 
+/** A per-field detail: a sentence, or a structured entry where a client acts on it. */
+export type ErrorDetail = string | Record<string, unknown>;
+
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
-  details?: string[];
+  details?: ErrorDetail[];
   retryAfterMs?: number;
 }
 
@@ -21,7 +24,7 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { details?: string[]; retryAfterMs?: number } = {},
+    readonly extra: { details?: ErrorDetail[]; retryAfterMs?: number } = {},
   ) {
     super(message);
     this.name = 'AppError';
@@ -35,7 +38,9 @@ export class AppError extends Error {
     const body: ErrorBody = { code: this.code, message: clip(this.message, MAX_MESSAGE_CHARS) };
     const details = this.extra.details;
     if (details?.length) {
-      body.details = details.slice(0, MAX_DETAILS).map((d) => clip(d, MAX_DETAIL_CHARS));
+      body.details = details
+        .slice(0, MAX_DETAILS)
+        .map((d) => (typeof d === 'string' ? clip(d, MAX_DETAIL_CHARS) : d));
       if (details.length > MAX_DETAILS)
         body.details.push(`… and ${details.length - MAX_DETAILS} more`);
     }

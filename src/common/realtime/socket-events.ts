@@ -127,6 +127,10 @@ export interface ServerToClientEvents {
   'call:ended': CallEndedEvent;
   'call:left': { callId: string; userId: string };
   'call:signal': CallSignalEvent;
+  /** To one device: its one-time prekeys fell below KEYS_LOW_THRESHOLD; upload more. */
+  'keys:low': { count: number; pqCount: number };
+  /** A user who shares a conversation with the recipient uploaded a new identity key. */
+  'identity:changed': { userId: string };
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

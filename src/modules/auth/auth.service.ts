@@ -90,6 +90,13 @@ export class AuthService extends AccessTokenVerifier {
     return this.repo.listDevices(userId);
   }
 
+  /** Every device of these users, revoked ones included, with whether it is signed in. */
+  devicesOf(
+    userIds: readonly string[],
+  ): Promise<Array<{ id: string; userId: string; active: boolean }>> {
+    return this.repo.devicesOf(userIds);
+  }
+
   /** The user a signed-in (not revoked) device belongs to; null if there is none. */
   async activeDeviceOwner(deviceId: string): Promise<string | null> {
     const device = await this.repo.findDevice(deviceId);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LifecycleState } from '../../common/health/lifecycle.state';
+import { AuthModule } from '../auth/auth.module';
 import { MediaModule } from '../media/media.module';
 import { UsersModule } from '../users/users.module';
 import { ConversationPostgresRepository } from './adapters/postgres/conversation.postgres.repository';
@@ -8,6 +9,7 @@ import { AudienceCache } from './audience.cache';
 import { ChatController } from './chat.controller';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
+import { EnvelopeRecipients } from './envelope-recipients';
 import { DisappearingService } from './disappearing.service';
 import { MessageMarksController } from './message-marks.controller';
 import { MessageMarksService } from './message-marks.service';
@@ -20,11 +22,12 @@ import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messag
 @Module({
   // Chat checks and records media attachments; media reaches back only through the
   // MediaAudience that ChatService registers (no import cycle).
-  imports: [UsersModule, MediaModule],
+  imports: [UsersModule, MediaModule, AuthModule],
   controllers: [ChatController, MessageMarksController],
   providers: [
     ChatService,
     ChatGateway,
+    EnvelopeRecipients,
     MessageWriteBatcher,
     AudienceCache,
     PurgeExpiredMessagesProcessor,

@@ -32,6 +32,8 @@ import { AudienceCache } from './audience.cache';
 import { canRead } from './domain/visibility';
 import { statusFor } from './domain/watermarks';
 import { MessageWriteBatcher } from './message-write.batcher';
+import { EnvelopeRecipients } from './envelope-recipients';
+import type { MessageEnvelope } from './domain/envelopes';
 import { ConversationRepository } from './ports/conversation.repository';
 import { MessageRepository } from './ports/message.repository';
 
@@ -55,6 +57,8 @@ export interface SendInput {
   targetId?: string;
   /** Forward this message: its type, body and media are copied. */
   forwardOf?: string;
+  /** End-to-end: one ciphertext per recipient device instead of a body. */
+  envelopes?: MessageEnvelope[];
 }
 
 /** What a forward takes from its source. */
@@ -118,6 +122,7 @@ export class ChatService implements OnModuleInit {
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
     private readonly media: MediaService,
+    private readonly envelopeRecipients: EnvelopeRecipients,
     metrics: MetricsRegistry,
   ) {
     this.stored = metrics.counter('parley_messages_stored_total', 'Messages durably stored');
@@ -127,9 +132,10 @@ export class ChatService implements OnModuleInit {
     this.events.on('device.registered', ({ userId, deviceId }) =>
       this.conversations.initDevicePositions(userId, deviceId),
     );
-    this.events.on('device.revoked', ({ deviceId }) =>
-      this.conversations.deleteDevicePositions(deviceId),
-    );
+    this.events.on('device.revoked', async ({ deviceId }) => {
+      await this.conversations.deleteDevicePositions(deviceId);
+      await this.messages.deleteEnvelopesOf(deviceId);
+    });
     this.events.on('user.privacy.changed', ({ userId, readReceipts }) =>
       this.conversations.setReadReceipts(userId, readReceipts),
     );
@@ -157,6 +163,10 @@ export class ChatService implements OnModuleInit {
     ) {
       throw AppError.tooLarge(`body is larger than ${MAX_BODY_BYTES} bytes`);
     }
+    for (const e of input.envelopes ?? []) {
+      if (Buffer.byteLength(e.body, 'utf8') > MAX_BODY_BYTES)
+        throw AppError.tooLarge(`An envelope is larger than ${MAX_BODY_BYTES} bytes`);
+    }
     await this.checkRate(caller, input.clientMsgId);
     const forwarded = input.forwardOf ? await this.forwardedContent(caller, input) : null;
     const type = forwarded?.type ?? input.type!;
@@ -169,6 +179,9 @@ export class ChatService implements OnModuleInit {
     // assigns the seq; the cached audience only decides blocking and fan-out.
     const audience = await this.audiences.get(conversationId);
     if (!audience) throw AppError.notFound('Conversation');
+    const owners = input.envelopes
+      ? await this.envelopeOwners(caller, conversationId, audience.members, input.envelopes)
+      : null;
     let withheldFrom: string | null = null;
     if (audience.type === 'direct') {
       const peer = audience.members.find((m) => m.userId !== caller.userId)?.userId;
@@ -219,12 +232,15 @@ export class ChatService implements OnModuleInit {
       replyToId: input.replyToId ?? null,
       withheldFrom,
       createdAt: new Date(),
+      envelopes: input.envelopes,
     });
     if (result.kind === 'rejected') throw rejectionError(result.reason);
     const { message, duplicate } = result;
-    const view = toMessageView(message);
+    // The sending device has no envelope of its own.
+    const view = message.e2e ? { ...toMessageView(message), body: null } : toMessageView(message);
     if (!duplicate) {
-      const recipients = await this.fanOut(message, result.membersVersion, caller.socketId);
+      const sealed = input.envelopes && owners ? { envelopes: input.envelopes, owners } : undefined;
+      const recipients = await this.fanOut(message, result.membersVersion, caller.socketId, sealed);
       if (attached) {
         // Media processed before this send: its new audience hears about it now.
         await this.media.announceShared(attached, recipients, {
@@ -238,6 +254,42 @@ export class ChatService implements OnModuleInit {
     if (message.type === 'delete' && message.targetId)
       await this.media.releaseMessages([message.targetId]);
     return { message: view, duplicate };
+  }
+
+  /**
+   * The owner of each envelope's device, after checking the set against the members'
+   * current devices (DEVICES_CHANGED). Membership is confirmed first, read fresh when the
+   * cached list lacks the caller, so a non-member learns nothing about members' devices.
+   */
+  private async envelopeOwners(
+    caller: Caller,
+    conversationId: string,
+    cached: ReadonlyArray<{ userId: string }>,
+    envelopes: readonly MessageEnvelope[],
+  ): Promise<Map<string, string>> {
+    let members = cached;
+    if (!members.some((m) => m.userId === caller.userId)) {
+      members = (await this.conversations.audience(conversationId))?.members ?? [];
+      if (!members.some((m) => m.userId === caller.userId)) throw AppError.notAMember();
+    }
+    return this.envelopeRecipients.check(
+      members.map((m) => m.userId),
+      caller.deviceId,
+      envelopes,
+    );
+  }
+
+  /**
+   * What a device reads of these messages: an end-to-end message's body is that device's
+   * envelope (null for a device it was not encrypted for). One query, only when needed.
+   */
+  private async openedFor<M extends StoredMessage>(deviceId: string, messages: M[]): Promise<M[]> {
+    const sealed = messages.filter((m) => m.e2e).map((m) => m.id);
+    if (!sealed.length) return messages;
+    const envelopes = await this.messages.envelopesFor(deviceId, sealed);
+    return messages.map((m) =>
+      m.e2e && !m.deletedAt ? { ...m, body: envelopes.get(m.id) ?? null } : m,
+    );
   }
 
   /** Appends the draft; a share recorded for it is removed unless this send stored it. */
@@ -345,6 +397,7 @@ export class ChatService implements OnModuleInit {
     message: StoredMessage,
     membersVersion: number,
     exceptSocketId?: string,
+    sealed?: { envelopes: readonly MessageEnvelope[]; owners: ReadonlyMap<string, string> },
   ): Promise<string[]> {
     this.stored.inc();
     const current = await this.audiences.atVersion(message.conversationId, membersVersion);
@@ -352,6 +405,17 @@ export class ChatService implements OnModuleInit {
     // Someone who joined after this seq must not get it; the list is the one in force at it.
     for (const m of current?.members ?? [])
       if (m.joinedSeq < message.seq) recipients.push(m.userId);
+    if (sealed) {
+      // Each device gets only its own envelope, so each is its own (small) broadcast.
+      const allowed = new Set(recipients.filter((id) => id !== message.withheldFrom));
+      const view = toMessageView(message);
+      for (const e of sealed.envelopes) {
+        const owner = sealed.owners.get(e.deviceId);
+        if (owner && allowed.has(owner))
+          this.realtime.toDevice(e.deviceId, 'message:new', { ...view, body: e.body });
+      }
+      return recipients;
+    }
     this.realtime.toUsers(recipients, 'message:new', toMessageView(message), {
       exceptSocketId,
       exceptUserIds: message.withheldFrom ? [message.withheldFrom] : undefined,
@@ -372,6 +436,11 @@ export class ChatService implements OnModuleInit {
   /** Whether the two users are both active members of some conversation. */
   async sharesConversation(userId: string, otherId: string): Promise<boolean> {
     return (await this.conversations.sharedWith(userId, [otherId])).has(otherId);
+  }
+
+  /** Every other user who is an active member of a conversation with this one. */
+  conversationPartners(userId: string): Promise<string[]> {
+    return this.conversations.partnersOf(userId);
   }
 
   /**
@@ -509,7 +578,8 @@ export class ChatService implements OnModuleInit {
       deviceId: caller.deviceId,
       viewerId: caller.userId,
     });
-    return { messages: found.slice(0, limit).map(toMessageView), hasMore: found.length > limit };
+    const page = await this.openedFor(caller.deviceId, found.slice(0, limit));
+    return { messages: page.map(toMessageView), hasMore: found.length > limit };
   }
 
   async history(
@@ -529,7 +599,8 @@ export class ChatService implements OnModuleInit {
       limit: Math.min(query.limit ?? HISTORY_DEFAULT, HISTORY_MAX),
       viewerId: caller.userId,
     });
-    return { messages: page.messages.map(toMessageView), hasMore: page.hasMore };
+    const messages = await this.openedFor(caller.deviceId, page.messages);
+    return { messages: messages.map(toMessageView), hasMore: page.hasMore };
   }
 
   async listConversations(userId: string): Promise<ConversationView[]> {
@@ -652,7 +723,7 @@ export class ChatService implements OnModuleInit {
               ? (peerNames.get(s.peerId) ?? null)
               : null,
         peerId: s.peerId,
-        lastMessage: last ? toMessageView(last) : null,
+        lastMessage: last ? toMessageView(last.e2e ? { ...last, body: null } : last) : null,
         lastSeq: visible(s),
         unreadCount: unread.get(s.conversation.id) ?? 0,
         readSeq: s.membership.readSeq,
@@ -804,10 +875,11 @@ export function sendFieldsProblem(input: SendInput): string | null {
     if (input.mediaId) return 'A forward takes the media of the forwarded message';
     if (input.targetId || (type && isTargetMessageType(type)))
       return 'Edits, deletes and reactions cannot be forwarded';
-    return null;
+    return input.envelopes ? envelopesProblem(input.body, input.envelopes) : null;
   }
   if (!type) return 'type is required';
   if (isTargetMessageType(type)) {
+    if (input.envelopes) return `A ${type} carries no envelopes`;
     if (!input.targetId) return `targetId is required for ${type} messages`;
     if (input.mediaId || input.viewOnce) return `A ${type} carries no media`;
     if (input.replyToId) return `A ${type} is not a reply`;
@@ -817,12 +889,28 @@ export function sendFieldsProblem(input: SendInput): string | null {
     return null;
   }
   if (input.targetId) return 'targetId is only for edit, delete and reaction messages';
+  if (input.envelopes) return envelopesProblem(input.body, input.envelopes);
   if (type === 'text' && !input.body) return 'body must not be empty';
   if (isMediaMessageType(type)) {
     return input.mediaId ? null : `mediaId is required for ${type} messages`;
   }
   if (input.mediaId) return 'mediaId is only for image, video, audio and document messages';
   if (input.viewOnce) return 'viewOnce is only for image, video, audio and document messages';
+  return null;
+}
+
+/** Envelopes replace the body; each device at most once, each with ciphertext. */
+function envelopesProblem(
+  body: string | undefined,
+  envelopes: readonly MessageEnvelope[],
+): string | null {
+  if (body !== undefined) return 'Give either body or envelopes, not both';
+  const devices = new Set<string>();
+  for (const e of envelopes) {
+    if (!e.body) return 'envelopes: body must not be empty';
+    if (devices.has(e.deviceId)) return `envelopes: device ${e.deviceId} appears twice`;
+    devices.add(e.deviceId);
+  }
   return null;
 }
 

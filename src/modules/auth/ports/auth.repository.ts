@@ -41,6 +41,10 @@ export abstract class AuthRepository {
   }): Promise<Device>;
   abstract findDevice(id: string): Promise<Device | null>;
   abstract listDevices(userId: string): Promise<Device[]>;
+  /** Every device of these users, revoked ones included (id, owner, whether signed in). */
+  abstract devicesOf(
+    userIds: readonly string[],
+  ): Promise<Array<{ id: string; userId: string; active: boolean }>>;
   /** Revokes a device and drops its refresh tokens; false if it was already revoked. */
   abstract revokeDevice(id: string, reason: RevokeReason): Promise<boolean>;
   abstract touchDevice(id: string, at: Date): Promise<void>;

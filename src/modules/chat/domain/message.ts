@@ -1,4 +1,5 @@
 import type { MessageView } from '../../../common/realtime/socket-events';
+import type { MessageEnvelope } from './envelopes';
 
 export type MessageType = MessageView['type'];
 export const USER_MESSAGE_TYPES = ['text', 'image', 'video', 'audio', 'document'] as const;
@@ -50,6 +51,11 @@ export interface StoredMessage {
   deletedAt: Date | null;
   /** Set when the conversation had disappearing messages on at send time. */
   expiresAt: Date | null;
+  /**
+   * Sent as per-device envelopes: the stored body is empty and each device reads its own
+   * envelope instead. Absent means false.
+   */
+  e2e?: boolean;
 }
 
 /**
@@ -58,9 +64,11 @@ export interface StoredMessage {
  */
 export type MessageDraft = Omit<
   StoredMessage,
-  'seq' | 'editedAt' | 'deletedAt' | 'expiresAt' | 'body'
+  'seq' | 'editedAt' | 'deletedAt' | 'expiresAt' | 'body' | 'e2e'
 > & {
   body: string;
+  /** Per-device ciphertexts, stored with the message in the same transaction. */
+  envelopes?: readonly MessageEnvelope[];
 };
 
 /** A message the purge removed, with what it pointed at that may need removing too. */

@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -11,6 +14,7 @@ import {
   Max,
   Min,
   ValidateIf,
+  ValidateNested,
 } from 'class-validator';
 import { LowercaseId } from '../../../common/validation/lowercase-id';
 import {
@@ -19,6 +23,18 @@ import {
   SENDABLE_MESSAGE_TYPES,
   type SendableMessageType,
 } from '../domain/message';
+import { MAX_ENVELOPES } from '../domain/envelopes';
+
+export class EnvelopeDto {
+  @ApiProperty({ description: 'The device this copy is encrypted for' })
+  @LowercaseId()
+  @IsUUID('all', { message: 'envelopes: deviceId must be a UUID' })
+  deviceId!: string;
+
+  @ApiProperty({ description: 'Ciphertext for that device, at most 65,536 UTF-8 bytes' })
+  @IsString()
+  body!: string;
+}
 
 export class SendMessageDto {
   @ApiProperty({
@@ -58,13 +74,26 @@ export class SendMessageDto {
   })
   @ValidateIf(
     (o: SendMessageDto) =>
-      (o.type === 'text' && o.forwardOf == null) ||
+      (o.type === 'text' && o.forwardOf == null && o.envelopes == null) ||
       o.type === 'edit' ||
       o.type === 'reaction' ||
       o.body != null,
   )
   @IsString()
   body?: string;
+
+  @ApiPropertyOptional({
+    type: [EnvelopeDto],
+    description:
+      "Instead of body: one envelope per device of every member (the sender's other devices included, not the sending one)",
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ENVELOPES)
+  @ValidateNested({ each: true })
+  @Type(() => EnvelopeDto)
+  envelopes?: EnvelopeDto[];
 
   @ApiPropertyOptional({
     description:

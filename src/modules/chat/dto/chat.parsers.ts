@@ -5,6 +5,7 @@ import {
   SENDABLE_MESSAGE_TYPES,
   type SendableMessageType,
 } from '../domain/message';
+import { MAX_ENVELOPES, type MessageEnvelope } from '../domain/envelopes';
 import type { SendInput } from '../chat.service';
 
 /**
@@ -25,7 +26,9 @@ const SEND_KEYS = new Set([
   'replyToId',
   'targetId',
   'forwardOf',
+  'envelopes',
 ]);
+const ENVELOPE_KEYS = new Set(['deviceId', 'body']);
 const ACK_KEYS = new Set(['conversationId', 'seq', 'status']);
 const TYPES: ReadonlySet<string> = new Set(SENDABLE_MESSAGE_TYPES);
 
@@ -73,8 +76,9 @@ export function parseSendMessage(payload: unknown): SendInput {
   const sendType = typeGiven ? (type as SendableMessageType) : undefined;
   if (body !== undefined && body !== null && typeof body !== 'string')
     throw AppError.validation('body must be a string');
+  const envelopes = parseEnvelopes(p.envelopes);
   const needsBody =
-    (sendType === 'text' && forwardOf === undefined) ||
+    (sendType === 'text' && forwardOf === undefined && envelopes === undefined) ||
     sendType === 'edit' ||
     sendType === 'reaction';
   if (needsBody && typeof body !== 'string') throw AppError.validation('body must be a string');
@@ -106,7 +110,25 @@ export function parseSendMessage(payload: unknown): SendInput {
     replyToId: optionalUuid(p, 'replyToId'),
     targetId,
     forwardOf,
+    envelopes,
   };
+}
+
+/** The envelopes as the DTO accepts them: absent or null, or 1..MAX_ENVELOPES of { deviceId, body }. */
+function parseEnvelopes(value: unknown): MessageEnvelope[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw AppError.validation('envelopes must be an array');
+  if (value.length < 1) throw AppError.validation('envelopes must contain at least 1 elements');
+  if (value.length > MAX_ENVELOPES)
+    throw AppError.validation(`envelopes must contain no more than ${MAX_ENVELOPES} elements`);
+  return value.map((item: unknown) => {
+    const e = record(item);
+    onlyKnownKeys(e, ENVELOPE_KEYS);
+    if (typeof e.deviceId !== 'string' || !UUID.test(e.deviceId))
+      throw AppError.validation('envelopes: deviceId must be a UUID');
+    if (typeof e.body !== 'string') throw AppError.validation('envelopes: body must be a string');
+    return { deviceId: e.deviceId.toLowerCase(), body: e.body };
+  });
 }
 
 export interface AckInput {

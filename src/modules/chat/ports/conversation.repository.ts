@@ -113,5 +113,7 @@ export abstract class ConversationRepository {
     disappearAfterSec: number,
   ): Promise<DisappearingChange>;
   /** Which of `otherIds` are active members of at least one conversation `userId` is active in. */
+  /** Users who are active members of some conversation the user is an active member of. */
+  abstract partnersOf(userId: string): Promise<string[]>;
   abstract sharedWith(userId: string, otherIds: readonly string[]): Promise<Set<string>>;
 }

@@ -56,6 +56,9 @@ export abstract class MessageRepository {
    * events applied), refused with a `target_*` or `too_many_reactions` reason, and their
    * effect on the target (edited body and `editedAt`; a tombstone with body and media
    * null and its edits and reactions emptied; one reaction per member) is written in it.
+   *
+   * A draft with `envelopes` is stored with `e2e` true and an empty body, and each
+   * envelope once, in the same transaction; a deleted target loses its envelopes.
    */
   abstract append(drafts: readonly MessageDraft[], policy?: TargetPolicy): Promise<AppendResult[]>;
   abstract findById(id: string): Promise<StoredMessage | null>;
@@ -101,6 +104,14 @@ export abstract class MessageRepository {
   abstract deleteCreatedBefore(before: Date, batchSize: number): Promise<number>;
   /** Deletes up to `batchSize` messages whose expiry is at or before `now`; returns them. */
   abstract deleteExpired(now: Date, batchSize: number): Promise<PurgedMessage[]>;
+
+  /** Each of these messages' envelope for the device, by message id (absent: none). */
+  abstract envelopesFor(
+    deviceId: string,
+    messageIds: readonly string[],
+  ): Promise<Map<string, string>>;
+  /** Deletes every envelope addressed to a device (removed or logged out). */
+  abstract deleteEnvelopesOf(deviceId: string): Promise<void>;
 
   /** Hides messages of one conversation from one user's reads ("delete for me"); idempotent. */
   abstract hide(

@@ -128,6 +128,17 @@ export class AuthPostgresRepository extends AuthRepository {
     return rows.map(toDevice);
   }
 
+  async devicesOf(
+    userIds: readonly string[],
+  ): Promise<Array<{ id: string; userId: string; active: boolean }>> {
+    if (!userIds.length) return [];
+    const rows = await this.db.query<{ id: string; user_id: string; active: boolean }>(
+      `SELECT id, user_id, revoked_at IS NULL AS active FROM devices WHERE user_id = ANY($1::uuid[])`,
+      [[...userIds]],
+    );
+    return rows.map((r) => ({ id: r.id, userId: r.user_id, active: r.active }));
+  }
+
   async revokeDevice(id: string, reason: RevokeReason): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query(

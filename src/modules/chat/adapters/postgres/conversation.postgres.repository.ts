@@ -484,6 +484,17 @@ export class ConversationPostgresRepository extends ConversationRepository {
     return rows.length;
   }
 
+  async partnersOf(userId: string): Promise<string[]> {
+    const rows = await this.db.query<{ user_id: string }>(
+      `SELECT DISTINCT o.user_id
+         FROM conversation_members m
+         JOIN conversation_members o ON o.conversation_id = m.conversation_id
+        WHERE m.user_id = $1 AND m.left_seq IS NULL AND o.left_seq IS NULL AND o.user_id <> $1`,
+      [userId],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
   async sharedWith(userId: string, otherIds: readonly string[]): Promise<Set<string>> {
     if (!otherIds.length) return new Set();
     // Starts from the caller's memberships (user index), then probes each by primary key.

@@ -47,11 +47,12 @@ interface MessageRow {
   edited_at: Date | null;
   deleted_at: Date | null;
   expires_at: Date | null;
+  e2e: boolean;
 }
 
 const cols = `m.id, m.conversation_id, m.seq, m.sender_id, m.sender_device_id, m.client_msg_id, m.type,
   m.body, m.media_id, m.target_id, m.forward_score, m.view_once, m.reply_to_id, m.withheld_from, m.created_at, m.edited_at, m.deleted_at,
-  m.expires_at`;
+  m.expires_at, m.e2e`;
 
 /**
  * What a viewer never reads: an expired message (before the purge job removes it) and one
@@ -81,6 +82,7 @@ function toMessage(r: MessageRow): StoredMessage {
     editedAt: r.edited_at,
     deletedAt: r.deleted_at,
     expiresAt: r.expires_at,
+    e2e: r.e2e,
   };
 }
 
@@ -254,10 +256,10 @@ export class MessagePostgresRepository extends MessageRepository {
         await tx.query(
           `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
                                  body, media_id, reply_to_id, withheld_from, created_at, view_once, expires_at,
-                                 target_id, forward_score)
+                                 target_id, forward_score, e2e)
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
                                 $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[],
-                                $13::boolean[], $14::timestamptz[], $15::uuid[], $16::int[])`,
+                                $13::boolean[], $14::timestamptz[], $15::uuid[], $16::int[], $17::boolean[])`,
           [
             fresh.map((d) => d.id),
             fresh.map((d) => d.conversationId),
@@ -266,7 +268,7 @@ export class MessagePostgresRepository extends MessageRepository {
             fresh.map((d) => d.senderDeviceId),
             fresh.map((d) => d.clientMsgId),
             fresh.map((d) => d.type),
-            fresh.map((d) => d.body),
+            fresh.map((d) => (d.envelopes ? '' : d.body)),
             fresh.map((d) => d.mediaId),
             fresh.map((d) => d.replyToId),
             fresh.map((d) => d.withheldFrom),
@@ -275,13 +277,17 @@ export class MessagePostgresRepository extends MessageRepository {
             expiries,
             fresh.map((d) => d.targetId ?? null),
             fresh.map((d) => d.forwardScore ?? 0),
+            fresh.map((d) => !!d.envelopes),
           ],
         );
+        await this.insertEnvelopes(tx, fresh);
         const seqOf = new Map(fresh.map((d, i) => [d, seqs[i]]));
         await this.applyTargetEffects(tx, effects, seqOf, now);
-        fresh.forEach((d, i) => {
+        fresh.forEach(({ envelopes, ...d }, i) => {
           created.set(dedupeKey(d.senderId, d.clientMsgId), {
             ...d,
+            body: envelopes ? '' : d.body,
+            e2e: !!envelopes,
             targetId: d.targetId ?? null,
             forwardScore: d.forwardScore ?? 0,
             viewOnce: d.viewOnce ?? false,
@@ -316,6 +322,19 @@ export class MessagePostgresRepository extends MessageRepository {
       handedOut.add(key);
       return { kind: 'stored', message, duplicate, membersVersion };
     });
+  }
+
+  /** One statement for every envelope of the batch, whatever the number of devices. */
+  private async insertEnvelopes(tx: SqlRunner, drafts: readonly MessageDraft[]): Promise<void> {
+    const rows = drafts.flatMap((d) =>
+      (d.envelopes ?? []).map((e) => ({ messageId: d.id, deviceId: e.deviceId, body: e.body })),
+    );
+    if (!rows.length) return;
+    await tx.query(
+      `INSERT INTO message_envelopes (message_id, device_id, body)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])`,
+      [rows.map((r) => r.messageId), rows.map((r) => r.deviceId), rows.map((r) => r.body)],
+    );
   }
 
   /**
@@ -464,7 +483,8 @@ export class MessagePostgresRepository extends MessageRepository {
       // The target becomes a tombstone, and the edits and reactions pointing at it lose
       // their content too, so nothing of what was deleted can still be read.
       await tx.query(
-        `WITH gone AS (DELETE FROM message_reactions WHERE message_id = ANY($1::uuid[]))
+        `WITH gone AS (DELETE FROM message_reactions WHERE message_id = ANY($1::uuid[])),
+              sealed AS (DELETE FROM message_envelopes WHERE message_id = ANY($1::uuid[]))
          UPDATE messages SET body = NULL, media_id = NULL, edited_at = NULL, deleted_at = $2
           WHERE id = ANY($1::uuid[])
              OR (target_id = ANY($1::uuid[]) AND type IN ('edit', 'reaction'))`,
@@ -654,6 +674,24 @@ export class MessagePostgresRepository extends MessageRepository {
       [now, batchSize],
     );
     return rows.map((r) => ({ id: r.id, conversationId: r.conversation_id, mediaId: r.media_id }));
+  }
+
+  async envelopesFor(
+    deviceId: string,
+    messageIds: readonly string[],
+  ): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!messageIds.length) return out;
+    const rows = await this.db.query<{ message_id: string; body: string }>(
+      `SELECT message_id, body FROM message_envelopes WHERE device_id = $1 AND message_id = ANY($2::uuid[])`,
+      [deviceId, [...messageIds]],
+    );
+    for (const row of rows) out.set(row.message_id, row.body);
+    return out;
+  }
+
+  async deleteEnvelopesOf(deviceId: string): Promise<void> {
+    await this.db.query(`DELETE FROM message_envelopes WHERE device_id = $1`, [deviceId]);
   }
 
   async hide(userId: string, conversationId: string, messageIds: readonly string[]): Promise<void> {
