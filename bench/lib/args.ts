@@ -1,6 +1,8 @@
 import { envVar } from './env';
 
 /** In the order they run: connections first, on servers that have not served load yet. */
+import type { AckMode } from './protocol';
+
 export const SCENARIOS = ['connections', 'statements', 'latency', 'fanout', 'sync'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -18,6 +20,15 @@ export interface Options {
   warmupSeconds: number;
   /** Sender/receiver pairs for the 1:1 scenario. */
   pairs: number;
+  /** What 1:1 recipients ack (the main rows and the search). */
+  acks: AckMode;
+  /** Recipients ack per conversation once this long after the first unacked message (0: at once)... */
+  ackWindowMs: number;
+  /** ... or once this many are unacked. */
+  ackMaxPending: number;
+  /** Other ack modes measured at `variantRates` (fixed steps only). */
+  ackVariants: AckMode[];
+  variantRates: number[];
   /** Extra steps of the stepped search for the highest sustained rate (0 = no search). */
   searchSteps: number;
   /** Generator processes carrying load (the connections scenario may start more). */
@@ -71,6 +82,12 @@ const HELP = `Parley benchmark: product vs a bare Socket.IO relay, same run, sam
   --step-seconds S        seconds per fixed-rate step
   --pairs N               1:1 sender/receiver pairs
   --search-steps N        extra steps for the highest sustained rate (0: none)
+  --acks MODE             what 1:1 recipients ack: delivered (default), read (delivered, then read), none
+  --ack-window-ms MS      recipients ack the highest seq per conversation MS after the first
+                          unacked message (default 20; 0: every message at once)
+  --ack-max-pending N     ... or once N messages are unacked (default 50)
+  --ack-variants a,b      other ack modes run at --variant-rates (default none,read; "" for none)
+  --variant-rates R,...   fixed rates for the variants (default 1000 quick, 1000,5000 full)
   --p99-limit-ms MS       the sustained-rate bar (default 250)
   --repeats N             fan-out and sync repetitions
   --sync-conversations N  spread the missed messages over N conversations (default 1)
@@ -91,6 +108,7 @@ const HELP = `Parley benchmark: product vs a bare Socket.IO relay, same run, sam
 
 interface Profile {
   rates: number[];
+  variantRates: number[];
   stepSeconds: number;
   warmupSeconds: number;
   pairs: number;
@@ -108,6 +126,7 @@ interface Profile {
 const PROFILES: Record<'quick' | 'full', Profile> = {
   quick: {
     rates: [1000, 5000],
+    variantRates: [1000],
     stepSeconds: 2,
     warmupSeconds: 0.5,
     pairs: 100,
@@ -123,6 +142,7 @@ const PROFILES: Record<'quick' | 'full', Profile> = {
   },
   full: {
     rates: [1000, 2000, 5000, 10000],
+    variantRates: [1000, 5000],
     stepSeconds: 10,
     warmupSeconds: 3,
     pairs: 500,
@@ -198,6 +218,11 @@ export function parseArgs(argv: string[]): Options | undefined {
     '--step-seconds',
     '--pairs',
     '--search-steps',
+    '--acks',
+    '--ack-window-ms',
+    '--ack-max-pending',
+    '--ack-variants',
+    '--variant-rates',
     '--p99-limit-ms',
     '--repeats',
     '--sync-conversations',
@@ -236,6 +261,19 @@ export function parseArgs(argv: string[]): Options | undefined {
         .map((r) => positiveInt('--rates', r.trim()))
     : profile.rates;
 
+  const ackMode = (flag: string, raw: string): AckMode => {
+    if (raw !== 'none' && raw !== 'delivered' && raw !== 'read')
+      throw new Error(`${flag}: none, delivered or read, got ${JSON.stringify(raw)}`);
+    return raw;
+  };
+  const list = (flag: string) =>
+    flags
+      .get(flag)!
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v);
+  const acks = flags.has('--acks') ? ackMode('--acks', flags.get('--acks')!) : 'delivered';
+
   const options: Options = {
     scenarios,
     mode,
@@ -247,6 +285,21 @@ export function parseArgs(argv: string[]): Options | undefined {
       : profile.stepSeconds,
     warmupSeconds: profile.warmupSeconds,
     pairs: flags.has('--pairs') ? positiveInt('--pairs', flags.get('--pairs')) : profile.pairs,
+    acks,
+    ackWindowMs: flags.has('--ack-window-ms')
+      ? wholeInt('--ack-window-ms', flags.get('--ack-window-ms'))
+      : 20,
+    ackMaxPending: flags.has('--ack-max-pending')
+      ? positiveInt('--ack-max-pending', flags.get('--ack-max-pending'))
+      : 50,
+    ackVariants: flags.has('--ack-variants')
+      ? list('--ack-variants').map((v) => ackMode('--ack-variants', v))
+      : size !== undefined
+        ? []
+        : (['none', 'read'] as AckMode[]).filter((m) => m !== acks),
+    variantRates: flags.has('--variant-rates')
+      ? list('--variant-rates').map((r) => positiveInt('--variant-rates', r))
+      : profile.variantRates,
     searchSteps: flags.has('--search-steps')
       ? wholeInt('--search-steps', flags.get('--search-steps'))
       : size !== undefined
