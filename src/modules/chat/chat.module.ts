@@ -10,6 +10,7 @@ import { ChatService } from './chat.service';
 import { DisappearingService } from './disappearing.service';
 import { MessageMarksController } from './message-marks.controller';
 import { MessageMarksService } from './message-marks.service';
+import { MessageAckBatcher } from './message-ack.batcher';
 import { MessageWriteBatcher } from './message-write.batcher';
 import { ConversationRepository } from './ports/conversation.repository';
 import { MessageRepository } from './ports/message.repository';
@@ -25,6 +26,7 @@ import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messag
     ChatService,
     ChatGateway,
     MessageWriteBatcher,
+    MessageAckBatcher,
     AudienceCache,
     PurgeExpiredMessagesProcessor,
     MessageMarksService,
