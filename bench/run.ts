@@ -32,6 +32,7 @@ import {
   RelayServer,
   removeAbandonedDataDirs,
   SERVER_NODE_FLAGS,
+  cpuProfileFlags,
   sourceAddresses,
 } from './lib/servers';
 import { connectionsScenario } from './scenarios/connections';
@@ -130,6 +131,7 @@ async function run(
       databaseUrl: options.databaseUrl,
       redisUrl: options.redisUrl,
       extraEnv: options.serverEnv,
+      cpuProfileDir: options.cpuProfileDir,
     },
     cleanup,
   );
@@ -238,7 +240,11 @@ async function run(
     git: gitState(root),
     setup: {
       serverSettings: product.settings,
-      serverNodeFlags: [...SERVER_NODE_FLAGS, '-r dist/bench/server-hooks.js'],
+      serverNodeFlags: [
+        ...SERVER_NODE_FLAGS,
+        ...cpuProfileFlags(options.cpuProfileDir),
+        '-r dist/bench/server-hooks.js',
+      ],
       baseline: baseline
         ? 'bare Socket.IO relay (bench/relay.ts): same socket.io, same server options, no auth, no storage'
         : 'not run',

@@ -54,6 +54,8 @@ export interface Options {
   outDir: string;
   baseline: boolean;
   write: boolean;
+  /** Where the Parley server writes a V8 CPU profile when it exits (off when unset). */
+  cpuProfileDir?: string;
   /** Extra server settings (KEY=VALUE), recorded with the results. */
   serverEnv: Record<string, string>;
   /** Built server entry point. */
@@ -101,6 +103,7 @@ const HELP = `Parley benchmark: product vs a bare Socket.IO relay, same run, sam
                           the harness creates and drops its own database there
   --redis-url URL         Redis (default $REDIS_URL or redis://127.0.0.1:6379)
   --server-env K=V        extra server setting (repeatable), e.g. DATABASE_POOL_SIZE=20
+  --cpu-prof DIR          the Parley server writes a V8 CPU profile (.cpuprofile) into DIR on exit
   --entry FILE            built server entry (default dist/src/main.js)
   --wait-quiet S          before the run and before each measurement, wait up to S seconds
                           for other processes on the machine to go quiet
@@ -234,6 +237,7 @@ export function parseArgs(argv: string[]): Options | undefined {
     '--redis-url',
     '--entry',
     '--wait-quiet',
+    '--cpu-prof',
   ]);
   for (const key of flags.keys()) if (!known.has(key)) throw new Error(`unknown option ${key}`);
   if (flags.has('--quick') && flags.has('--full')) throw new Error('--quick or --full, not both');
@@ -340,6 +344,7 @@ export function parseArgs(argv: string[]): Options | undefined {
     baseline: !flags.has('--no-baseline'),
     write: !flags.has('--no-write'),
     serverEnv,
+    cpuProfileDir: flags.get('--cpu-prof'),
     entry: flags.get('--entry') ?? 'dist/src/main.js',
     waitQuietSeconds: flags.has('--wait-quiet')
       ? wholeInt('--wait-quiet', flags.get('--wait-quiet'))
