@@ -54,6 +54,7 @@ export class AuthService extends AccessTokenVerifier {
       platform: input.platform ?? 'web',
     });
     await this.events.publish('device.registered', { userId: user.id, deviceId: device.id });
+    this.devices.remember(device.id, user.id);
     return this.openSession({ userId: user.id, deviceId: device.id }, created);
   }
 

@@ -36,12 +36,16 @@ export class DeviceCache implements OnModuleInit, OnModuleDestroy {
     if (entry && Date.now() - entry.loadedAt < TTL_MS) return entry.userId;
     const device = await this.repo.findDevice(deviceId);
     if (!device || device.revokedAt) return null;
-    if (!this.revoked.has(deviceId)) {
-      this.owners.delete(deviceId);
-      this.owners.set(deviceId, { userId: device.userId, loadedAt: Date.now() });
-      if (this.owners.size > MAX_ENTRIES) this.owners.delete(this.owners.keys().next().value!);
-    }
+    this.remember(deviceId, device.userId);
     return device.userId;
+  }
+
+  /** Call with a device just read or written as active (a sign-in): its first connect reads nothing. */
+  remember(deviceId: string, userId: string): void {
+    if (this.revoked.has(deviceId)) return;
+    this.owners.delete(deviceId);
+    this.owners.set(deviceId, { userId, loadedAt: Date.now() });
+    if (this.owners.size > MAX_ENTRIES) this.owners.delete(this.owners.keys().next().value!);
   }
 
   /** Call once the revocation is stored, before the device's sockets are kicked. */
