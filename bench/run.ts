@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs, SCENARIOS, type Options, type ScenarioName } from './lib/args';
-import { renderPng, renderSvg } from './lib/chart';
+import { renderSvg } from './lib/chart';
 import type { BenchContext } from './lib/context';
 import { closeHttpAgent } from './lib/http';
 import { gitState, machineInfo, packageVersions } from './lib/machine';
@@ -293,12 +293,6 @@ async function run(
       writeFileSync(join(outDir, `${base}.svg`), renderSvg(spec));
       written.push(`${base}.svg`);
       chartFile = `${base}.svg`;
-      try {
-        writeFileSync(join(outDir, `${base}.png`), renderPng(spec));
-        written.push(`${base}.png`);
-      } catch (error) {
-        log(`PNG not written: ${String(error)}`);
-      }
     }
     writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
     written.push(`${base}.json`);
