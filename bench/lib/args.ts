@@ -276,6 +276,10 @@ export function parseArgs(argv: string[]): Options | undefined {
       .split(',')
       .map((v) => v.trim())
       .filter((v) => v);
+  const positiveFlag = (flag: string, fallback: number) =>
+    flags.has(flag) ? positiveInt(flag, flags.get(flag)) : fallback;
+  const wholeFlag = (flag: string, fallback: number) =>
+    flags.has(flag) ? wholeInt(flag, flags.get(flag)) : fallback;
   const acks = flags.has('--acks') ? ackMode('--acks', flags.get('--acks')!) : 'delivered';
 
   const options: Options = {
@@ -284,18 +288,12 @@ export function parseArgs(argv: string[]): Options | undefined {
     embedded: flags.has('--embedded'),
     size,
     rates: size !== undefined && scenarios.includes('latency') ? [size] : rates,
-    stepSeconds: flags.has('--step-seconds')
-      ? positiveInt('--step-seconds', flags.get('--step-seconds'))
-      : profile.stepSeconds,
+    stepSeconds: positiveFlag('--step-seconds', profile.stepSeconds),
     warmupSeconds: profile.warmupSeconds,
-    pairs: flags.has('--pairs') ? positiveInt('--pairs', flags.get('--pairs')) : profile.pairs,
+    pairs: positiveFlag('--pairs', profile.pairs),
     acks,
-    ackWindowMs: flags.has('--ack-window-ms')
-      ? wholeInt('--ack-window-ms', flags.get('--ack-window-ms'))
-      : 20,
-    ackMaxPending: flags.has('--ack-max-pending')
-      ? positiveInt('--ack-max-pending', flags.get('--ack-max-pending'))
-      : 50,
+    ackWindowMs: wholeFlag('--ack-window-ms', 20),
+    ackMaxPending: positiveFlag('--ack-max-pending', 50),
     ackVariants: flags.has('--ack-variants')
       ? list('--ack-variants').map((v) => ackMode('--ack-variants', v))
       : size !== undefined
@@ -309,25 +307,15 @@ export function parseArgs(argv: string[]): Options | undefined {
       : size !== undefined
         ? 0
         : profile.searchSteps,
-    generators: flags.has('--generators')
-      ? positiveInt('--generators', flags.get('--generators'))
-      : 2,
+    generators: positiveFlag('--generators', 2),
     socketsPerGenerator: 5000,
-    sourceAddresses: flags.has('--source-addresses')
-      ? positiveInt('--source-addresses', flags.get('--source-addresses'))
-      : 8,
-    p99LimitMs: flags.has('--p99-limit-ms')
-      ? positiveInt('--p99-limit-ms', flags.get('--p99-limit-ms'))
-      : 250,
-    bodyBytes: flags.has('--body-bytes')
-      ? positiveInt('--body-bytes', flags.get('--body-bytes'))
-      : 100,
+    sourceAddresses: positiveFlag('--source-addresses', 8),
+    p99LimitMs: positiveFlag('--p99-limit-ms', 250),
+    bodyBytes: positiveFlag('--body-bytes', 100),
     groupSize: size !== undefined && scenarios.includes('fanout') ? size : profile.groupSize,
     fanoutRepeats: repeats ?? profile.fanoutRepeats,
     syncMessages: size !== undefined && scenarios.includes('sync') ? size : profile.syncMessages,
-    syncConversations: flags.has('--sync-conversations')
-      ? positiveInt('--sync-conversations', flags.get('--sync-conversations'))
-      : 1,
+    syncConversations: positiveFlag('--sync-conversations', 1),
     syncRepeats: repeats ?? profile.syncRepeats,
     connections:
       size !== undefined && scenarios.includes('connections') ? size : profile.connections,
@@ -346,9 +334,7 @@ export function parseArgs(argv: string[]): Options | undefined {
     serverEnv,
     cpuProfileDir: flags.get('--cpu-prof'),
     entry: flags.get('--entry') ?? 'dist/src/main.js',
-    waitQuietSeconds: flags.has('--wait-quiet')
-      ? wholeInt('--wait-quiet', flags.get('--wait-quiet'))
-      : 0,
+    waitQuietSeconds: wholeFlag('--wait-quiet', 0),
     command: (() => {
       const shown = argv.map(hidePassword);
       return envVar('npm_lifecycle_event') === 'bench'
