@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { encode, newHistogram, nowUs } from './lib/hist';
 import type {
+  AckMode,
   ClientSpec,
   ConnectResult,
   FanoutCollectResult,
@@ -86,10 +87,116 @@ interface FanoutWait {
 let latencyStep: LatencyStep | undefined;
 const fanouts = new Map<string, FanoutWait>();
 
-function onMessage(payload: unknown): void {
+// ---------------------------------------------------------------- client-like acks
+
+/**
+ * How receivers ack what they get, like a client: `delivered` (and with `read`, also
+ * `read`) for the highest seq received per conversation, sent once `windowMs` has passed
+ * since the first unacked message or once `maxPending` are unacked (0 ms: each at once).
+ */
+interface AutoAck {
+  mode: AckMode;
+  windowMs: number;
+  maxPending: number;
+}
+
+interface PendingAck {
+  socket: Socket;
+  conversationId: string;
+  seq: number;
+  count: number;
+  timer?: NodeJS.Timeout;
+}
+
+interface ReceiptWait {
+  seq: number;
+  status: 'delivered' | 'read';
+  sentUs: number;
+}
+
+let autoAck: AutoAck | undefined;
+const pendingByConversation = new Map<string, PendingAck>();
+/** Acks sent and not yet answered by a `receipt` to the conversation's sender. */
+const receiptWaits = new Map<string, ReceiptWait[]>();
+let receiptHistogram: ReturnType<typeof newHistogram> | undefined;
+const ackCounts = { delivered: 0, read: 0, errors: 0, receipts: 0 };
+
+function scheduleAck(socket: Socket, conversationId: string, seq: number): void {
+  const config = autoAck;
+  if (!config || config.mode === 'none') return;
+  let pending = pendingByConversation.get(conversationId);
+  if (!pending) {
+    pending = { socket, conversationId, seq, count: 0 };
+    pendingByConversation.set(conversationId, pending);
+    if (config.windowMs > 0) pending.timer = setTimeout(() => flushAck(pending!), config.windowMs);
+  }
+  pending.seq = Math.max(pending.seq, seq);
+  pending.count++;
+  if (config.windowMs <= 0 || pending.count >= config.maxPending) flushAck(pending);
+}
+
+function flushAck(pending: PendingAck): void {
+  if (pendingByConversation.get(pending.conversationId) !== pending) return;
+  pendingByConversation.delete(pending.conversationId);
+  if (pending.timer) clearTimeout(pending.timer);
+  const statuses: Array<'delivered' | 'read'> =
+    autoAck?.mode === 'read' ? ['delivered', 'read'] : ['delivered'];
+  for (const status of statuses) {
+    const sentUs = nowUs();
+    if (receiptHistogram) {
+      const waits = receiptWaits.get(pending.conversationId) ?? [];
+      waits.push({ seq: pending.seq, status, sentUs });
+      receiptWaits.set(pending.conversationId, waits);
+    }
+    pendingAcks++;
+    pending.socket.emit(
+      'message:ack',
+      { conversationId: pending.conversationId, seq: pending.seq, status },
+      (response: unknown) => {
+        pendingAcks--;
+        if (asAck(response).ok) ackCounts[status]++;
+        else ackCounts.errors++;
+      },
+    );
+  }
+}
+
+/** A sender's `receipt`: every ack it covers has its receipt latency. */
+function onReceipt(payload: unknown): void {
+  const histogram = receiptHistogram;
+  if (!histogram) return;
   const at = nowUs();
-  const body = (payload as { body?: unknown } | undefined)?.body;
+  const r = payload as { conversationId?: unknown; status?: unknown; seq?: unknown } | undefined;
+  if (typeof r?.conversationId !== 'string' || typeof r.seq !== 'number') return;
+  const waits = receiptWaits.get(r.conversationId);
+  if (!waits) return;
+  ackCounts.receipts++;
+  const rest = waits.filter((w) => {
+    if (w.status !== r.status || w.seq > (r.seq as number)) return true;
+    histogram.recordValue(Math.max(1, at - w.sentUs));
+    return false;
+  });
+  if (rest.length) receiptWaits.set(r.conversationId, rest);
+  else receiptWaits.delete(r.conversationId);
+}
+
+function flushAllAcks(): void {
+  for (const pending of [...pendingByConversation.values()]) flushAck(pending);
+}
+
+function onMessage(socket: Socket, payload: unknown): void {
+  const at = nowUs();
+  const message = payload as
+    { body?: unknown; conversationId?: unknown; seq?: unknown } | undefined;
+  const body = message?.body;
   if (typeof body !== 'string' || body.length < 2 || body[1] !== '|') return;
+  if (
+    (body[0] === 'L' || body[0] === 'S' || body[0] === 'F') &&
+    typeof message?.conversationId === 'string' &&
+    typeof message.seq === 'number'
+  ) {
+    scheduleAck(socket, message.conversationId, message.seq);
+  }
   if (body[0] === 'L') {
     // L|step|k|intendedUs|padding
     const parts = body.split('|', 4);
@@ -179,7 +286,8 @@ async function connect(
     try {
       const { socket, us } = await connectOne(url, client, timeoutMs);
       histogram.recordValue(Math.max(1, us));
-      socket.on('message:new', onMessage);
+      socket.on('message:new', (payload: unknown) => onMessage(socket, payload));
+      socket.on('receipt', onReceipt);
       socket.on('disconnect', (reason: string) => {
         if (sockets.get(client.key) !== socket) return;
         disconnects++;
@@ -252,6 +360,11 @@ async function rate(
     histogram,
   };
   latencyStep = step;
+  autoAck = { mode: req.acks, windowMs: req.ackWindowMs, maxPending: req.ackMaxPending };
+  const receipts = newHistogram();
+  receiptHistogram = req.acks === 'none' ? undefined : receipts;
+  receiptWaits.clear();
+  Object.assign(ackCounts, { delivered: 0, read: 0, errors: 0, receipts: 0 });
   const errorCodes: Record<string, number> = {};
   let sent = 0;
   let acked = 0;
@@ -321,6 +434,14 @@ async function rate(
     if (step.received + ackErrors >= sent && stepPending === 0) break;
     await sleep(20);
   }
+  // What is left in an ack window goes now; then wait (bounded) for the acks and receipts.
+  flushAllAcks();
+  autoAck = undefined;
+  const receiptDeadline = Date.now() + 5000;
+  while (Date.now() < receiptDeadline && (pendingAcks > 0 || receiptWaits.size > 0)) {
+    await sleep(20);
+  }
+  receiptHistogram = undefined;
   latencyStep = undefined;
   const result: RateResult = {
     step: req.step,
@@ -335,16 +456,25 @@ async function rate(
     histogram: encode(histogram),
     ackHistogram: encode(ackHistogram),
     lagHistogram: encode(lagHistogram),
+    receiptHistogram: encode(receipts),
+    acks: {
+      ...ackCounts,
+      unanswered: [...receiptWaits.values()].reduce((n, w) => n + w.length, 0),
+    },
     sendSeconds,
     aborted,
   };
+  receiptWaits.clear();
+  receipts.destroy();
   histogram.destroy();
   ackHistogram.destroy();
   lagHistogram.destroy();
   return result;
 }
 
-function fanoutArm(tag: string, expect: number, timeoutMs: number): void {
+function fanoutArm(tag: string, expect: number, timeoutMs: number, acks: AckMode): void {
+  // Recipients ack each message at once, as a client with the chat list open does.
+  autoAck = acks === 'none' ? undefined : { mode: acks, windowMs: 0, maxPending: 1 };
   let finish = () => undefined as void;
   const done = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
@@ -395,6 +525,10 @@ let bulkCounter = 0;
 
 async function sendMany(req: Extract<GeneratorRequest, { cmd: 'send' }>): Promise<SendResult> {
   const socket = socketOf(req.key);
+  if (req.receiverAcks) {
+    autoAck = { mode: req.receiverAcks, windowMs: 0, maxPending: 1 };
+    Object.assign(ackCounts, { delivered: 0, read: 0, errors: 0, receipts: 0 });
+  }
   const started = Date.now();
   const batch = ++bulkCounter;
   const errorCodes: Record<string, number> = {};
@@ -429,7 +563,17 @@ async function sendMany(req: Extract<GeneratorRequest, { cmd: 'send' }>): Promis
   }
   const rest = Array.from({ length: Math.max(0, req.count - 1) }, (_, i) => i + 1);
   await pool(rest, Math.max(1, req.window), one);
-  return { ok, errors, errorCodes, ms: Date.now() - started, conversationId, lastSeq };
+  let acks: SendResult['acks'];
+  if (req.receiverAcks) {
+    // Every message is received and acked before the figure is taken (bounded wait).
+    const expected = ok * (req.receiverAcks === 'read' ? 2 : 1);
+    const deadline = Date.now() + req.timeoutMs;
+    const acked = () => ackCounts.delivered + ackCounts.read + ackCounts.errors;
+    while (Date.now() < deadline && (acked() < expected || pendingAcks > 0)) await sleep(10);
+    autoAck = undefined;
+    acks = { ...ackCounts, unanswered: Math.max(0, expected - acked()) };
+  }
+  return { ok, errors, errorCodes, ms: Date.now() - started, conversationId, lastSeq, acks };
 }
 
 async function ackOne(req: Extract<GeneratorRequest, { cmd: 'ack' }>): Promise<boolean> {
@@ -543,7 +687,7 @@ async function handle(request: GeneratorRequest): Promise<unknown> {
     case 'outstanding':
       return pendingAcks;
     case 'fanoutArm':
-      fanoutArm(request.tag, request.expect, request.timeoutMs);
+      fanoutArm(request.tag, request.expect, request.timeoutMs, request.acks ?? 'none');
       return true;
     case 'fanoutCollect':
       return fanoutCollect(request.tag);

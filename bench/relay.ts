@@ -3,7 +3,8 @@
  * version and server settings as Parley (websocket transport, 1 MiB frames, 25 s ping),
  * and the same payloads: `message:send` is answered with a message object of Parley's
  * shape and forwarded as `message:new` to the conversation's room, except the sending
- * socket. Clients identify with `auth: { userId }` and join conversation rooms with
+ * socket; `message:ack` is answered and passed on as a `receipt` to the conversation's
+ * last sender. Clients identify with `auth: { userId }` and join conversation rooms with
  * `relay:join { room }`.
  *
  * GET /metrics reports nodejs_heap_size_used_bytes and process_resident_memory_bytes
@@ -28,6 +29,8 @@ const host = process.argv[3] ?? '127.0.0.1';
 let connections = 0;
 let relayed = 0;
 const seqs = new Map<string, number>();
+/** The last sender per conversation: where a `receipt` for it goes. */
+const senders = new Map<string, string>();
 
 const http = createServer((req, res) => {
   if (req.url === '/metrics') {
@@ -121,9 +124,35 @@ io.on('connection', (socket: Socket) => {
       deletedAt: null,
     };
     relayed++;
+    senders.set(key, userId);
     const room = conversationId ? `conv:${conversationId}` : `user:${recipientId}`;
     socket.to(room).emit('message:new', message);
     ack?.({ ok: true, message });
+  });
+
+  // A client's ack, answered and passed on as a `receipt` to the conversation's room
+  // (Parley's shape), so the relay carries the same acks per message as Parley.
+  socket.on('message:ack', (...args: unknown[]) => {
+    const input = (args[0] ?? {}) as { conversationId?: unknown; seq?: unknown; status?: unknown };
+    const ack = ackOf(args);
+    if (
+      typeof input.conversationId !== 'string' ||
+      typeof input.seq !== 'number' ||
+      (input.status !== 'delivered' && input.status !== 'read')
+    ) {
+      ack?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'ack' } });
+      return;
+    }
+    const receipt = {
+      conversationId: input.conversationId,
+      userId,
+      status: input.status,
+      seq: input.seq,
+      at: new Date().toISOString(),
+    };
+    const sender = senders.get(input.conversationId);
+    if (sender) socket.to(`user:${sender}`).emit('receipt', receipt);
+    ack?.({ ok: true });
   });
 });
 

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs, SCENARIOS, type Options, type ScenarioName } from './lib/args';
-import { renderPng, renderSvg } from './lib/chart';
+import { renderSvg } from './lib/chart';
 import type { BenchContext } from './lib/context';
 import { closeHttpAgent } from './lib/http';
 import { gitState, machineInfo, packageVersions } from './lib/machine';
@@ -32,6 +32,7 @@ import {
   RelayServer,
   removeAbandonedDataDirs,
   SERVER_NODE_FLAGS,
+  cpuProfileFlags,
   sourceAddresses,
 } from './lib/servers';
 import { connectionsScenario } from './scenarios/connections';
@@ -130,6 +131,7 @@ async function run(
       databaseUrl: options.databaseUrl,
       redisUrl: options.redisUrl,
       extraEnv: options.serverEnv,
+      cpuProfileDir: options.cpuProfileDir,
     },
     cleanup,
   );
@@ -238,7 +240,11 @@ async function run(
     git: gitState(root),
     setup: {
       serverSettings: product.settings,
-      serverNodeFlags: [...SERVER_NODE_FLAGS, '-r dist/bench/server-hooks.js'],
+      serverNodeFlags: [
+        ...SERVER_NODE_FLAGS,
+        ...cpuProfileFlags(options.cpuProfileDir),
+        '-r dist/bench/server-hooks.js',
+      ],
       baseline: baseline
         ? 'bare Socket.IO relay (bench/relay.ts): same socket.io, same server options, no auth, no storage'
         : 'not run',
@@ -287,12 +293,6 @@ async function run(
       writeFileSync(join(outDir, `${base}.svg`), renderSvg(spec));
       written.push(`${base}.svg`);
       chartFile = `${base}.svg`;
-      try {
-        writeFileSync(join(outDir, `${base}.png`), renderPng(spec));
-        written.push(`${base}.png`);
-      } catch (error) {
-        log(`PNG not written: ${String(error)}`);
-      }
     }
     writeFileSync(join(outDir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
     written.push(`${base}.json`);

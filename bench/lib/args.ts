@@ -1,6 +1,8 @@
 import { envVar } from './env';
 
 /** In the order they run: connections first, on servers that have not served load yet. */
+import type { AckMode } from './protocol';
+
 export const SCENARIOS = ['connections', 'statements', 'latency', 'fanout', 'sync'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -18,6 +20,15 @@ export interface Options {
   warmupSeconds: number;
   /** Sender/receiver pairs for the 1:1 scenario. */
   pairs: number;
+  /** What 1:1 recipients ack (the main rows and the search). */
+  acks: AckMode;
+  /** Recipients ack per conversation once this long after the first unacked message (0: at once)... */
+  ackWindowMs: number;
+  /** ... or once this many are unacked. */
+  ackMaxPending: number;
+  /** Other ack modes measured at `variantRates` (fixed steps only). */
+  ackVariants: AckMode[];
+  variantRates: number[];
   /** Extra steps of the stepped search for the highest sustained rate (0 = no search). */
   searchSteps: number;
   /** Generator processes carrying load (the connections scenario may start more). */
@@ -43,6 +54,8 @@ export interface Options {
   outDir: string;
   baseline: boolean;
   write: boolean;
+  /** Where the Parley server writes a V8 CPU profile when it exits (off when unset). */
+  cpuProfileDir?: string;
   /** Extra server settings (KEY=VALUE), recorded with the results. */
   serverEnv: Record<string, string>;
   /** Built server entry point. */
@@ -71,6 +84,12 @@ const HELP = `Parley benchmark: product vs a bare Socket.IO relay, same run, sam
   --step-seconds S        seconds per fixed-rate step
   --pairs N               1:1 sender/receiver pairs
   --search-steps N        extra steps for the highest sustained rate (0: none)
+  --acks MODE             what 1:1 recipients ack: delivered (default), read (delivered, then read), none
+  --ack-window-ms MS      recipients ack the highest seq per conversation MS after the first
+                          unacked message (default 20; 0: every message at once)
+  --ack-max-pending N     ... or once N messages are unacked (default 50)
+  --ack-variants a,b      other ack modes run at --variant-rates (default none,read; "" for none)
+  --variant-rates R,...   fixed rates for the variants (default 1000 quick, 1000,5000 full)
   --p99-limit-ms MS       the sustained-rate bar (default 250)
   --repeats N             fan-out and sync repetitions
   --sync-conversations N  spread the missed messages over N conversations (default 1)
@@ -84,6 +103,7 @@ const HELP = `Parley benchmark: product vs a bare Socket.IO relay, same run, sam
                           the harness creates and drops its own database there
   --redis-url URL         Redis (default $REDIS_URL or redis://127.0.0.1:6379)
   --server-env K=V        extra server setting (repeatable), e.g. DATABASE_POOL_SIZE=20
+  --cpu-prof DIR          the Parley server writes a V8 CPU profile (.cpuprofile) into DIR on exit
   --entry FILE            built server entry (default dist/src/main.js)
   --wait-quiet S          before the run and before each measurement, wait up to S seconds
                           for other processes on the machine to go quiet
@@ -91,6 +111,7 @@ const HELP = `Parley benchmark: product vs a bare Socket.IO relay, same run, sam
 
 interface Profile {
   rates: number[];
+  variantRates: number[];
   stepSeconds: number;
   warmupSeconds: number;
   pairs: number;
@@ -108,6 +129,7 @@ interface Profile {
 const PROFILES: Record<'quick' | 'full', Profile> = {
   quick: {
     rates: [1000, 5000],
+    variantRates: [1000],
     stepSeconds: 2,
     warmupSeconds: 0.5,
     pairs: 100,
@@ -123,6 +145,7 @@ const PROFILES: Record<'quick' | 'full', Profile> = {
   },
   full: {
     rates: [1000, 2000, 5000, 10000],
+    variantRates: [1000, 5000],
     stepSeconds: 10,
     warmupSeconds: 3,
     pairs: 500,
@@ -198,6 +221,11 @@ export function parseArgs(argv: string[]): Options | undefined {
     '--step-seconds',
     '--pairs',
     '--search-steps',
+    '--acks',
+    '--ack-window-ms',
+    '--ack-max-pending',
+    '--ack-variants',
+    '--variant-rates',
     '--p99-limit-ms',
     '--repeats',
     '--sync-conversations',
@@ -209,6 +237,7 @@ export function parseArgs(argv: string[]): Options | undefined {
     '--redis-url',
     '--entry',
     '--wait-quiet',
+    '--cpu-prof',
   ]);
   for (const key of flags.keys()) if (!known.has(key)) throw new Error(`unknown option ${key}`);
   if (flags.has('--quick') && flags.has('--full')) throw new Error('--quick or --full, not both');
@@ -236,41 +265,57 @@ export function parseArgs(argv: string[]): Options | undefined {
         .map((r) => positiveInt('--rates', r.trim()))
     : profile.rates;
 
+  const ackMode = (flag: string, raw: string): AckMode => {
+    if (raw !== 'none' && raw !== 'delivered' && raw !== 'read')
+      throw new Error(`${flag}: none, delivered or read, got ${JSON.stringify(raw)}`);
+    return raw;
+  };
+  const list = (flag: string) =>
+    flags
+      .get(flag)!
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v);
+  const positiveFlag = (flag: string, fallback: number) =>
+    flags.has(flag) ? positiveInt(flag, flags.get(flag)) : fallback;
+  const wholeFlag = (flag: string, fallback: number) =>
+    flags.has(flag) ? wholeInt(flag, flags.get(flag)) : fallback;
+  const acks = flags.has('--acks') ? ackMode('--acks', flags.get('--acks')!) : 'delivered';
+
   const options: Options = {
     scenarios,
     mode,
     embedded: flags.has('--embedded'),
     size,
     rates: size !== undefined && scenarios.includes('latency') ? [size] : rates,
-    stepSeconds: flags.has('--step-seconds')
-      ? positiveInt('--step-seconds', flags.get('--step-seconds'))
-      : profile.stepSeconds,
+    stepSeconds: positiveFlag('--step-seconds', profile.stepSeconds),
     warmupSeconds: profile.warmupSeconds,
-    pairs: flags.has('--pairs') ? positiveInt('--pairs', flags.get('--pairs')) : profile.pairs,
+    pairs: positiveFlag('--pairs', profile.pairs),
+    acks,
+    ackWindowMs: wholeFlag('--ack-window-ms', 20),
+    ackMaxPending: positiveFlag('--ack-max-pending', 50),
+    ackVariants: flags.has('--ack-variants')
+      ? list('--ack-variants').map((v) => ackMode('--ack-variants', v))
+      : size !== undefined
+        ? []
+        : (['none', 'read'] as AckMode[]).filter((m) => m !== acks),
+    variantRates: flags.has('--variant-rates')
+      ? list('--variant-rates').map((r) => positiveInt('--variant-rates', r))
+      : profile.variantRates,
     searchSteps: flags.has('--search-steps')
       ? wholeInt('--search-steps', flags.get('--search-steps'))
       : size !== undefined
         ? 0
         : profile.searchSteps,
-    generators: flags.has('--generators')
-      ? positiveInt('--generators', flags.get('--generators'))
-      : 2,
+    generators: positiveFlag('--generators', 2),
     socketsPerGenerator: 5000,
-    sourceAddresses: flags.has('--source-addresses')
-      ? positiveInt('--source-addresses', flags.get('--source-addresses'))
-      : 8,
-    p99LimitMs: flags.has('--p99-limit-ms')
-      ? positiveInt('--p99-limit-ms', flags.get('--p99-limit-ms'))
-      : 250,
-    bodyBytes: flags.has('--body-bytes')
-      ? positiveInt('--body-bytes', flags.get('--body-bytes'))
-      : 100,
+    sourceAddresses: positiveFlag('--source-addresses', 8),
+    p99LimitMs: positiveFlag('--p99-limit-ms', 250),
+    bodyBytes: positiveFlag('--body-bytes', 100),
     groupSize: size !== undefined && scenarios.includes('fanout') ? size : profile.groupSize,
     fanoutRepeats: repeats ?? profile.fanoutRepeats,
     syncMessages: size !== undefined && scenarios.includes('sync') ? size : profile.syncMessages,
-    syncConversations: flags.has('--sync-conversations')
-      ? positiveInt('--sync-conversations', flags.get('--sync-conversations'))
-      : 1,
+    syncConversations: positiveFlag('--sync-conversations', 1),
     syncRepeats: repeats ?? profile.syncRepeats,
     connections:
       size !== undefined && scenarios.includes('connections') ? size : profile.connections,
@@ -287,10 +332,9 @@ export function parseArgs(argv: string[]): Options | undefined {
     baseline: !flags.has('--no-baseline'),
     write: !flags.has('--no-write'),
     serverEnv,
+    cpuProfileDir: flags.get('--cpu-prof'),
     entry: flags.get('--entry') ?? 'dist/src/main.js',
-    waitQuietSeconds: flags.has('--wait-quiet')
-      ? wholeInt('--wait-quiet', flags.get('--wait-quiet'))
-      : 0,
+    waitQuietSeconds: wholeFlag('--wait-quiet', 0),
     command: (() => {
       const shown = argv.map(hidePassword);
       return envVar('npm_lifecycle_event') === 'bench'

@@ -1,9 +1,7 @@
-import { parseColor, Raster } from './png';
-
 /**
- * The latency-against-rate chart, drawn once as a list of shapes and rendered both to
- * SVG (by hand) and to PNG (through the small raster in png.ts). Both axes are
- * logarithmic: the product and the baseline differ by orders of magnitude.
+ * The latency-against-rate chart, laid out as a list of shapes and rendered to SVG (any
+ * browser or `rsvg-convert` makes a PNG of it). Both axes are logarithmic: the product
+ * and the baseline differ by orders of magnitude.
  */
 
 export interface ChartPoint {
@@ -317,38 +315,4 @@ export function renderSvg(spec: ChartSpec): string {
   }
   out.push('</svg>', '');
   return out.join('\n');
-}
-
-/** PNG of the same chart, drawn at 2x and downsampled for smooth edges. */
-export function renderPng(spec: ChartSpec): Buffer {
-  const k = 2;
-  const r = new Raster(WIDTH * k, HEIGHT * k);
-  for (const s of layout(spec)) {
-    if (s.kind === 'line') {
-      r.line(
-        s.x1 * k,
-        s.y1 * k,
-        s.x2 * k,
-        s.y2 * k,
-        s.width * k,
-        parseColor(s.color),
-        s.dash?.map((d) => d * k),
-      );
-    } else if (s.kind === 'circle') {
-      if (s.hollow) {
-        r.disc(s.x * k, s.y * k, s.r * k, [255, 255, 255]);
-        r.ring(s.x * k, s.y * k, s.r * k, 2 * k, parseColor(s.color));
-      } else r.disc(s.x * k, s.y * k, (s.r + 1) * k, parseColor(s.color));
-    } else if (s.kind === 'rect') {
-      r.fillRect(s.x * k, s.y * k, s.w * k, s.h * k, parseColor(s.color));
-    } else {
-      // The 5x7 font is 7 px tall at scale 1: pick the scale nearest the font size.
-      const scale = Math.max(1, Math.round((s.size * k) / 9));
-      const text = s.text.replace(/[^\x20-\x7e]/g, '?');
-      r.text(s.x * k, s.y * k, text, scale, parseColor(s.color), s.anchor, s.rotate);
-      if (s.bold)
-        r.text(s.x * k + 1, s.y * k, text, scale, parseColor(s.color), s.anchor, s.rotate);
-    }
-  }
-  return r.downsample(k).toPng();
 }

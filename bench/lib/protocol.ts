@@ -6,6 +6,20 @@ export interface ClientSpec {
   auth: Record<string, string>;
 }
 
+/** How receivers ack what they get: not at all, `delivered`, or `delivered` then `read`. */
+export type AckMode = 'none' | 'delivered' | 'read';
+
+export interface AckCounts {
+  delivered: number;
+  read: number;
+  /** Acks answered with an error. */
+  errors: number;
+  /** `receipt` events the senders got. */
+  receipts: number;
+  /** Acks with no answer (or, in a rate step, no receipt) when the step was reported. */
+  unanswered: number;
+}
+
 export type SendTarget = { conversationId: string } | { recipientId: string };
 
 export interface PairSpec {
@@ -33,9 +47,14 @@ export type GeneratorRequest =
       bodyBytes: number;
       drainMs: number;
       backlogLimit: number;
+      acks: AckMode;
+      /** Receivers ack once this long after the first unacked message (0: each at once)... */
+      ackWindowMs: number;
+      /** ... or once this many are unacked in a conversation. */
+      ackMaxPending: number;
     }
   | { cmd: 'outstanding' }
-  | { cmd: 'fanoutArm'; tag: string; expect: number; timeoutMs: number }
+  | { cmd: 'fanoutArm'; tag: string; expect: number; timeoutMs: number; acks?: AckMode }
   | { cmd: 'fanoutCollect'; tag: string }
   | { cmd: 'fanoutSend'; tag: string; key: string; conversationId: string; bodyBytes: number }
   | {
@@ -48,6 +67,8 @@ export type GeneratorRequest =
       /** After the first ack, address the conversation by id (what a real client does). */
       switchToConversation: boolean;
       timeoutMs: number;
+      /** The recipient's socket in this generator acks every message at once. */
+      receiverAcks?: Exclude<AckMode, 'none'>;
     }
   | {
       cmd: 'ack';
@@ -92,6 +113,9 @@ export interface RateResult {
   ackHistogram: string;
   /** How late the generator emitted relative to the schedule (µs), encoded. */
   lagHistogram: string;
+  /** Recipient's ack to the sender's `receipt` (µs), encoded. */
+  receiptHistogram: string;
+  acks: AckCounts;
   sendSeconds: number;
   aborted?: string;
 }
@@ -116,6 +140,7 @@ export interface SendResult {
   ms: number;
   conversationId?: string;
   lastSeq?: number;
+  acks?: AckCounts;
 }
 
 export interface SyncRunResult {

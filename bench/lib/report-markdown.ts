@@ -91,7 +91,7 @@ export function markdownReport(report: BenchReport, chartFile?: string): string 
     if (chartFile) out.push(`![latency against rate](${chartFile})`);
     out.push('');
     out.push(
-      `${s.latency.product.pairs} sender/receiver pairs, ${s.latency.stepSeconds} s per step, ${s.latency.bodyBytes}-byte bodies. Latency from the intended send time to \`message:new\` at the receiver; "ack" is to the sender's ack (the sent tick); "lag" is how late the generators emitted against their schedule.`,
+      `${s.latency.product.pairs} sender/receiver pairs, ${s.latency.stepSeconds} s per step, ${s.latency.bodyBytes}-byte bodies. Latency from the intended send time to \`message:new\` at the receiver; "ack" is to the sender's ack (the sent tick); "receipt" is from the recipient's \`message:ack\` to the sender's \`receipt\`; "lag" is how late the generators emitted against their schedule. Recipients ack like a client: ${s.latency.ackWindowMs ? `per conversation, the highest seq received, ${s.latency.ackWindowMs} ms after the first unacked message or once ${s.latency.ackMaxPending} are unacked` : 'every message at once'}; "acks" says what (delivered; delivered then read; none = send-only).`,
     );
     out.push('');
     out.push(
@@ -99,16 +99,16 @@ export function markdownReport(report: BenchReport, chartFile?: string): string 
     );
     out.push('');
     out.push(
-      '| system | rate | kind | sent | received | lost | p50 | p99 | p99.9 | max | ack p99 | lag p99 | CPU srv / pg / redis / gen / harness / irq / other | result |',
+      '| system | rate | kind | acks | sent | received | lost | p50 | p99 | p99.9 | max | ack p99 | receipt p99 | lag p99 | CPU srv / pg / redis / gen / harness / irq / other | result |',
     );
-    out.push('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
+    out.push('|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
     for (const [name, r] of [
       ['Parley', s.latency.product],
       ['relay', s.latency.baseline],
     ] as const) {
-      for (const st of r?.steps ?? []) {
+      for (const st of [...(r?.steps ?? []), ...(r?.variants ?? [])]) {
         out.push(
-          `| ${name} | ${fmtInt(st.rate)} | ${st.kind} | ${fmtInt(st.sent)} | ${fmtInt(st.received)} | ${fmtInt(st.lost)} | ${fmtMs(st.latency.p50)} | ${fmtMs(st.latency.p99)} | ${fmtMs(st.latency.p999)} | ${fmtMs(st.latency.max)} | ${fmtMs(st.ack.p99)} | ${fmtMs(st.sendLag.p99)} | ${cpuCell(st.cpu)} | ${st.pass ? 'pass' : st.aborted ? 'overloaded' : 'fail'}${st.disturbedAttempts ? ` (after ${st.disturbedAttempts} disturbed attempt(s))` : ''} |`,
+          `| ${name} | ${fmtInt(st.rate)} | ${st.kind} | ${st.acks ?? 'none'} | ${fmtInt(st.sent)} | ${fmtInt(st.received)} | ${fmtInt(st.lost)} | ${fmtMs(st.latency.p50)} | ${fmtMs(st.latency.p99)} | ${fmtMs(st.latency.p999)} | ${fmtMs(st.latency.max)} | ${fmtMs(st.ack.p99)} | ${st.acks && st.acks !== 'none' ? fmtMs(st.receipt.p99) : '-'} | ${fmtMs(st.sendLag.p99)} | ${cpuCell(st.cpu)} | ${st.pass ? 'pass' : st.aborted ? 'overloaded' : 'fail'}${st.disturbedAttempts ? ` (after ${st.disturbedAttempts} disturbed attempt(s))` : ''} |`,
         );
       }
     }

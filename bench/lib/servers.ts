@@ -9,6 +9,11 @@ import type { GeneratorEnvelope, GeneratorMessage, GeneratorRequest, RateResult 
 
 /** Node flags for both servers: GC on demand for memory figures, and a 4 GiB old space. */
 export const SERVER_NODE_FLAGS = ['--expose-gc', '--max-old-space-size=4096'];
+
+/** Node flags that make the server write a CPU profile into `dir` when it exits. */
+export function cpuProfileFlags(dir: string | undefined): string[] {
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : [];
+}
 export const OTP = '123456';
 
 const hooksFile = resolve(__dirname, '..', 'server-hooks.js');
@@ -183,6 +188,8 @@ export class ProductServer extends ServerUnderTest {
       databaseUrl: string;
       redisUrl: string;
       extraEnv: Record<string, string>;
+      /** Write a V8 CPU profile of the server here when it exits. */
+      cpuProfileDir?: string;
     },
     cleanup: Cleanup,
   ): Promise<ProductServer> {
@@ -231,7 +238,7 @@ export class ProductServer extends ServerUnderTest {
       resolve(options.entry),
       [],
       settings,
-      [...SERVER_NODE_FLAGS, '-r', hooksFile],
+      [...SERVER_NODE_FLAGS, ...cpuProfileFlags(options.cpuProfileDir), '-r', hooksFile],
       cleanup,
     );
     const url = `http://127.0.0.1:${port}`;

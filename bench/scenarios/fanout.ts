@@ -82,7 +82,13 @@ async function runSystem(ctx: BenchContext, server: ServerUnderTest): Promise<Fa
       const tag = `${ctx.runId}x${server.name[0]}${r}`;
       await Promise.all(
         gens.map((g, gi) =>
-          g.request({ cmd: 'fanoutArm', tag, expect: expectPerGen[gi], timeoutMs: 10_000 }),
+          g.request({
+            cmd: 'fanoutArm',
+            tag,
+            expect: expectPerGen[gi],
+            timeoutMs: 10_000,
+            acks: ctx.options.acks === 'none' ? 'none' : 'delivered',
+          }),
         ),
       );
       const sent = await gens[0].request<FanoutSendResult>({

@@ -4,7 +4,7 @@ import { systems } from '../lib/context';
 import { merge, summarize, type LatencySummary } from '../lib/hist';
 import type { CpuUsage } from '../lib/cpu';
 import { sleep } from '../lib/procs';
-import type { PairSpec, RateResult, SendResult } from '../lib/protocol';
+import type { AckCounts, AckMode, PairSpec, RateResult, SendResult } from '../lib/protocol';
 import type { Generator, ServerUnderTest } from '../lib/servers';
 import { closeAll, connectClients } from '../lib/sockets';
 import { clientSpec, usersFor } from '../lib/users';
@@ -13,6 +13,8 @@ export interface RateStep {
   /** Offered rate, msg/s. */
   rate: number;
   kind: 'fixed' | 'search';
+  /** What the recipients acked: `delivered`, `delivered` then `read`, or nothing (send-only). */
+  acks: AckMode;
   planned: number;
   sent: number;
   received: number;
@@ -24,6 +26,9 @@ export interface RateStep {
   latency: LatencySummary;
   /** Send (intended time) to the sender's ack ("sent" tick). */
   ack: LatencySummary;
+  /** The recipient's ack to the sender's `receipt` (empty when nothing was acked). */
+  receipt: LatencySummary;
+  ackCounts: AckCounts;
   /** How late the generators emitted against the schedule (their own saturation). */
   sendLag: LatencySummary;
   achievedRate: number;
@@ -37,7 +42,10 @@ export interface RateStep {
 
 export interface LatencySystemResult {
   pairs: number;
+  /** Steps with the main ack mode (fixed and search). */
   steps: RateStep[];
+  /** Fixed-rate steps with the other ack modes (send-only, read). */
+  variants: RateStep[];
   /** Highest offered rate that passed (p99 within the limit, nothing lost); null if none. */
   sustainedRate: number | null;
   /** Lowest rate that failed above it, if one was tried. */
@@ -48,6 +56,9 @@ export interface LatencyResult {
   stepSeconds: number;
   p99LimitMs: number;
   bodyBytes: number;
+  acks: AckMode;
+  ackWindowMs: number;
+  ackMaxPending: number;
   product: LatencySystemResult;
   baseline?: LatencySystemResult;
 }
@@ -128,8 +139,9 @@ async function runStep(
   rate: number,
   seconds: number,
   kind: RateStep['kind'],
+  acks: AckMode = ctx.options.acks,
 ): Promise<RateStep> {
-  let result = await runStepOnce(ctx, setup, rate, seconds, kind);
+  let result = await runStepOnce(ctx, setup, rate, seconds, kind, acks);
   let disturbed = 0;
   while (
     ctx.options.waitQuietSeconds > 0 &&
@@ -140,7 +152,7 @@ async function runStep(
     ctx.log(
       `latency/${setup.server.name}: ${rate} msg/s disturbed (other programs used ${result.cpu.other}% of a core); repeating`,
     );
-    result = await runStepOnce(ctx, setup, rate, seconds, kind);
+    result = await runStepOnce(ctx, setup, rate, seconds, kind, acks);
   }
   return { ...result, disturbedAttempts: disturbed };
 }
@@ -151,6 +163,7 @@ async function runStepOnce(
   rate: number,
   seconds: number,
   kind: RateStep['kind'],
+  acks: AckMode = ctx.options.acks,
 ): Promise<RateStep> {
   const step = ++stepCounter;
   const total = setup.pairs.reduce((s, p) => s + p.length, 0);
@@ -171,6 +184,9 @@ async function runStepOnce(
           bodyBytes: ctx.options.bodyBytes,
           drainMs,
           backlogLimit: Math.max(500, Math.round(share)),
+          acks,
+          ackWindowMs: ctx.options.ackWindowMs,
+          ackMaxPending: ctx.options.ackMaxPending,
         },
         seconds * 1000 + drainMs + 60_000,
       );
@@ -180,6 +196,10 @@ async function runStepOnce(
   const latency = merge(results.map((r) => r.histogram));
   const ack = merge(results.map((r) => r.ackHistogram));
   const lag = merge(results.map((r) => r.lagHistogram));
+  const receipt = merge(results.map((r) => r.receiptHistogram));
+  const ackCounts: AckCounts = { delivered: 0, read: 0, errors: 0, receipts: 0, unanswered: 0 };
+  for (const r of results)
+    for (const k of Object.keys(ackCounts) as Array<keyof AckCounts>) ackCounts[k] += r.acks[k];
   const sum = (f: (r: RateResult) => number) => results.reduce((s, r) => s + f(r), 0);
   const errorCodes: Record<string, number> = {};
   for (const r of results) {
@@ -192,6 +212,7 @@ async function runStepOnce(
   const result: RateStep = {
     rate,
     kind,
+    acks,
     planned: sum((r) => r.planned),
     sent,
     received,
@@ -201,6 +222,8 @@ async function runStepOnce(
     errorCodes,
     latency: summarize(latency),
     ack: summarize(ack),
+    receipt: summarize(receipt),
+    ackCounts,
     sendLag: summarize(lag),
     achievedRate: Math.round(sent / Math.max(...results.map((r) => r.sendSeconds))),
     cpu,
@@ -210,11 +233,13 @@ async function runStepOnce(
   latency.destroy();
   ack.destroy();
   lag.destroy();
+  receipt.destroy();
   result.pass =
     !aborted &&
     result.sent === result.planned &&
     result.lost === 0 &&
     result.errors === 0 &&
+    ackCounts.errors === 0 &&
     result.latency.p99 <= ctx.options.p99LimitMs;
   await settle(ctx, setup.gens);
   return result;
@@ -240,7 +265,11 @@ function describe(s: RateStep): string {
   const cpu = Object.entries(s.cpu)
     .map(([k, v]) => `${k} ${v ?? '?'}%`)
     .join(' ');
-  return `${s.rate} msg/s: p50 ${s.latency.p50} ms, p99 ${s.latency.p99} ms, max ${s.latency.max} ms, sent ${s.sent}/${s.planned}, received ${s.received} -> ${state}; cpu ${cpu}`;
+  const acks =
+    s.acks === 'none'
+      ? 'send-only'
+      : `acks ${s.acks}: receipt p99 ${s.receipt.p99} ms, ${s.ackCounts.errors} ack errors`;
+  return `${s.rate} msg/s (${acks}): p50 ${s.latency.p50} ms, p99 ${s.latency.p99} ms, max ${s.latency.max} ms, sent tick p99 ${s.ack.p99} ms, sent ${s.sent}/${s.planned}, received ${s.received} -> ${state}; cpu ${cpu}`;
 }
 
 const roundRate = (r: number) => Math.max(50, Math.round(r / 100) * 100);
@@ -250,6 +279,7 @@ async function runSystem(ctx: BenchContext, server: ServerUnderTest): Promise<La
   ctx.log(`latency/${server.name}: ${options.pairs} pairs, signing in and connecting`);
   const setup = await setUp(ctx, server);
   const steps: RateStep[] = [];
+  const variants: RateStep[] = [];
   try {
     // Discarded warm-up (JIT, pools, caches).
     await runStepOnce(ctx, setup, Math.min(1000, options.rates[0]), options.warmupSeconds, 'fixed');
@@ -285,6 +315,14 @@ async function runSystem(ctx: BenchContext, server: ServerUnderTest): Promise<La
       steps.push(s);
       if (lo === null && next <= 50) break;
     }
+    // The other ack modes at a few fixed rates: send-only keeps older runs comparable.
+    for (const acks of options.ackVariants) {
+      for (const rate of options.variantRates) {
+        const s = await runStep(ctx, setup, rate, options.stepSeconds, 'fixed', acks);
+        ctx.log(`latency/${server.name}: variant ${describe(s)}`);
+        variants.push(s);
+      }
+    }
   } finally {
     await closeAll(setup.gens);
   }
@@ -298,6 +336,7 @@ async function runSystem(ctx: BenchContext, server: ServerUnderTest): Promise<La
   return {
     pairs: options.pairs,
     steps: steps.sort((a, b) => a.rate - b.rate),
+    variants,
     sustainedRate,
     firstFailingRate: failing.length ? Math.min(...failing.map((s) => s.rate)) : null,
   };
@@ -308,6 +347,9 @@ export async function latencyScenario(ctx: BenchContext): Promise<LatencyResult>
     stepSeconds: ctx.options.stepSeconds,
     p99LimitMs: ctx.options.p99LimitMs,
     bodyBytes: ctx.options.bodyBytes,
+    acks: ctx.options.acks,
+    ackWindowMs: ctx.options.ackWindowMs,
+    ackMaxPending: ctx.options.ackMaxPending,
   };
   for (const server of systems(ctx)) {
     const r = await runSystem(ctx, server);

@@ -1,6 +1,6 @@
 import type { BenchContext } from '../lib/context';
 import { sleep } from '../lib/procs';
-import type { SendResult, SendTarget } from '../lib/protocol';
+import type { AckMode, SendResult, SendTarget } from '../lib/protocol';
 import type { Generator } from '../lib/servers';
 import { closeAll, connectClients } from '../lib/sockets';
 import { clientSpec, createGroup } from '../lib/users';
@@ -15,6 +15,8 @@ export interface StatementFigure {
   stored: number;
   inFlight: number;
   groupSize?: number;
+  /** The recipient acked every message at once: its acks' statements are counted in. */
+  receiverAcks?: Exclude<AckMode, 'none'>;
 }
 
 export interface StatementsResult {
@@ -52,6 +54,7 @@ export async function statementsScenario(ctx: BenchContext): Promise<StatementsR
     target: SendTarget,
     inFlight: number,
     groupSize?: number,
+    receiverAcks?: Exclude<AckMode, 'none'>,
   ): Promise<void> => {
     const before = await counters();
     const sent = await gen.request<SendResult>(
@@ -64,11 +67,14 @@ export async function statementsScenario(ctx: BenchContext): Promise<StatementsR
         bodyBytes: ctx.options.bodyBytes,
         switchToConversation: false,
         timeoutMs: 60_000,
+        receiverAcks,
       },
       600_000,
     );
     const after = await counters();
     if (sent.errors) throw new Error(`statements: ${name}: ${JSON.stringify(sent.errorCodes)}`);
+    if (sent.acks && (sent.acks.errors || sent.acks.unanswered))
+      throw new Error(`statements: ${name}: acks failed ${JSON.stringify(sent.acks)}`);
     const statements = after.statements - before.statements;
     figures.push({
       name,
@@ -78,6 +84,7 @@ export async function statementsScenario(ctx: BenchContext): Promise<StatementsR
       stored: after.stored - before.stored,
       inFlight,
       groupSize,
+      receiverAcks,
     });
     ctx.log(`statements: ${name}: ${(statements / sent.ok).toFixed(2)} per message`);
   };
@@ -104,7 +111,6 @@ export async function statementsScenario(ctx: BenchContext): Promise<StatementsR
     await measureSends('1:1 by conversationId, one at a time', { conversationId: direct }, 1);
     await measureSends('1:1 by recipientId, one at a time', { recipientId: b.userId }, 1);
     await measureSends('1:1 by conversationId, 64 in flight', { conversationId: direct }, 64);
-
     // Acks: the recipient acks the direct conversation forward in equal steps.
     {
       const acks = Math.min(50, n);
@@ -130,6 +136,22 @@ export async function statementsScenario(ctx: BenchContext): Promise<StatementsR
         inFlight: 1,
       });
     }
+
+    // What a client really costs: every message also acked by its recipient, each at once.
+    await measureSends(
+      '1:1, 64 in flight, each message acked delivered',
+      { conversationId: direct },
+      64,
+      undefined,
+      'delivered',
+    );
+    await measureSends(
+      '1:1, 64 in flight, each message acked delivered and read',
+      { conversationId: direct },
+      64,
+      undefined,
+      'read',
+    );
 
     for (const size of statementGroups) {
       const members = users.slice(1, size).map((u) => u.userId);

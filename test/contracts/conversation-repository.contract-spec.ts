@@ -276,6 +276,53 @@ export function conversationRepositoryContract(
       });
     });
 
+    describe('advanceMany', () => {
+      it('applies a batch as one advance per member: coalesced watermarks, one position per device, refusals apart', async () => {
+        const { alice, bob, conversationId } = await pair();
+        await post(conversationId, alice, 6);
+        const carol = await newUser();
+        const otherDevice = uuidv7();
+        const at = new Date('2031-02-01T00:00:00.000Z');
+        const ack = (
+          who: ConversationContractUser,
+          seq: number,
+          status: ReceiptStatus,
+          deviceId = who.deviceId,
+        ) => ({ conversationId, userId: who.userId, deviceId, seq, status });
+        const results = await repo.advanceMany(
+          [
+            ack(bob, 2, 'delivered'),
+            ack(bob, 4, 'read', otherDevice),
+            ack(carol, 1, 'delivered'),
+            ack(bob, 3, 'delivered'),
+            ack(alice, 99, 'delivered'),
+          ],
+          at,
+        );
+        const bobs = { previousDelivered: 0, previousRead: 0, delivered: 4, read: 4, at };
+        expect(results).toEqual([
+          bobs,
+          bobs,
+          null,
+          bobs,
+          { previousDelivered: 0, previousRead: 0, delivered: 6, read: 0, at },
+        ]);
+        expect(await repo.findMembership(conversationId, bob.userId)).toMatchObject({
+          deliveredSeq: 4,
+          readSeq: 4,
+        });
+        const positions = await repo.devicePositions(conversationId, [bob.deviceId, otherDevice]);
+        expect(positions.get(bob.deviceId)).toBe(3);
+        expect(positions.get(otherDevice)).toBe(4);
+        // Each watermark moved once, at the batch's time.
+        expect((await repo.watermarkTimes(conversationId, 'read', 4)).get(bob.userId)).toEqual(at);
+        expect((await repo.watermarkTimes(conversationId, 'delivered', 2)).get(bob.userId)).toEqual(
+          at,
+        );
+        expect(await repo.advanceMany([], at)).toEqual([]);
+      });
+    });
+
     describe('device positions', () => {
       it('offers each device its own range, moved by that device’s acks only', async () => {
         const { alice, bob, conversationId } = await pair();

@@ -119,6 +119,22 @@ describe('auth (e2e)', () => {
     socketB.close();
   });
 
+  it('refuses a removed device at the next handshake, though its connects were cached', async () => {
+    const phone = uniquePhone();
+    const a = await signIn(t, phone);
+    const b = await signIn(t, phone);
+    // Two handshakes: the second is answered from the device cache.
+    (await connect(t, b.accessToken)).close();
+    const live = await connect(t, b.accessToken);
+    const gone = nextEvent(live, 'disconnect');
+    expect(
+      (await http(t.api, 'DELETE', `/devices/${b.deviceId}`, { token: a.accessToken })).status,
+    ).toBe(204);
+    await gone;
+    await expect(connect(t, b.accessToken)).rejects.toThrow('UNAUTHORIZED');
+    expect((await http(t.api, 'GET', '/users/me', { token: b.accessToken })).status).toBe(401);
+  });
+
   it('removes another device of the same user, but not a stranger’s', async () => {
     const phone = uniquePhone();
     const a = await signIn(t, phone);

@@ -124,7 +124,7 @@ withPostgresAndRedis(
       expect(quiet.items.filter((m) => m.type === 'text')).toHaveLength(0);
     });
 
-    it('kicks a logged-out device whose socket is on the other instance', async () => {
+    it('kicks a logged-out device whose socket is on the other instance, which then refuses it', async () => {
       const phone = (await signIn(s1)).phone;
       const d = await signIn(s1, phone);
       const socket = await open(s2, d.accessToken);
@@ -133,6 +133,9 @@ withPostgresAndRedis(
         204,
       );
       await gone;
+      // The other instance had the device cached from the handshake: the revocation reached it.
+      await expect(open(s2, d.accessToken)).rejects.toThrow('UNAUTHORIZED');
+      expect((await http(s2.api, 'GET', '/users/me', { token: d.accessToken })).status).toBe(401);
     });
 
     it('loses and duplicates nothing when an instance is killed mid-conversation', async () => {

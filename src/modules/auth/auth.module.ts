@@ -10,6 +10,7 @@ import { SmsLogSender } from './adapters/log/sms.log.sender';
 import { SmsWebhookSender } from './adapters/webhook/sms.webhook.sender';
 import { AuthController, DevicesController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { DeviceCache } from './device-cache';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { OtpService } from './otp.service';
@@ -34,6 +35,7 @@ import { TokenService } from './token.service';
   controllers: [AuthController, DevicesController],
   providers: [
     AuthService,
+    DeviceCache,
     OtpService,
     TokenService,
     SigningKeys,

@@ -5,6 +5,7 @@ import { AppError } from '../../common/errors';
 import { DomainEvents } from '../../common/events/domain-events';
 import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import { UsersService } from '../users/users.service';
+import { DeviceCache } from './device-cache';
 import type { Device, Platform, RevokeReason } from './domain/device';
 import { OtpService } from './otp.service';
 import { AuthRepository } from './ports/auth.repository';
@@ -28,6 +29,7 @@ export class AuthService extends AccessTokenVerifier {
     private readonly users: UsersService,
     private readonly events: DomainEvents,
     private readonly realtime: RealtimeEmitter,
+    private readonly devices: DeviceCache,
   ) {
     super();
   }
@@ -52,6 +54,7 @@ export class AuthService extends AccessTokenVerifier {
       platform: input.platform ?? 'web',
     });
     await this.events.publish('device.registered', { userId: user.id, deviceId: device.id });
+    this.devices.remember(device.id, user.id);
     return this.openSession({ userId: user.id, deviceId: device.id }, created);
   }
 
@@ -113,8 +116,7 @@ export class AuthService extends AccessTokenVerifier {
   /** Resolves an access token to its caller, refusing revoked devices at once. */
   async verify(token: string): Promise<AuthContext> {
     const auth = await this.tokens.verifyAccess(token);
-    const device = await this.repo.findDevice(auth.deviceId);
-    if (!device || device.revokedAt || device.userId !== auth.userId) {
+    if ((await this.devices.activeOwner(auth.deviceId)) !== auth.userId) {
       throw AppError.unauthorized('Session revoked');
     }
     return auth;
@@ -136,6 +138,7 @@ export class AuthService extends AccessTokenVerifier {
   private async revoke(deviceId: string, reason: RevokeReason): Promise<void> {
     const device = await this.repo.findDevice(deviceId);
     await this.repo.revokeDevice(deviceId, reason);
+    await this.devices.revokedNow(deviceId);
     this.realtime.disconnectDevice(deviceId, reason);
     if (device) await this.events.publish('device.revoked', { userId: device.userId, deviceId });
   }

@@ -13,6 +13,7 @@ import { EnvelopeRecipients } from './envelope-recipients';
 import { DisappearingService } from './disappearing.service';
 import { MessageMarksController } from './message-marks.controller';
 import { MessageMarksService } from './message-marks.service';
+import { MessageAckBatcher } from './message-ack.batcher';
 import { MessageWriteBatcher } from './message-write.batcher';
 import { ConversationRepository } from './ports/conversation.repository';
 import { MessageRepository } from './ports/message.repository';
@@ -29,6 +30,7 @@ import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messag
     ChatGateway,
     EnvelopeRecipients,
     MessageWriteBatcher,
+    MessageAckBatcher,
     AudienceCache,
     PurgeExpiredMessagesProcessor,
     MessageMarksService,

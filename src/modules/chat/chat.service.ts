@@ -8,7 +8,7 @@ import { DomainEvents } from '../../common/events/domain-events';
 import { MetricsRegistry } from '../../common/metrics/metrics.registry';
 import { RateLimiter } from '../../common/rate-limit/rate-limiter';
 import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
-import type { MessageView, ReceiptEvent } from '../../common/realtime/socket-events';
+import type { MessageView } from '../../common/realtime/socket-events';
 import { UsersService } from '../users/users.service';
 import type {
   ConversationSummary,
@@ -31,6 +31,7 @@ import { isSingleEmoji } from './domain/message-rules';
 import { AudienceCache } from './audience.cache';
 import { canRead } from './domain/visibility';
 import { statusFor } from './domain/watermarks';
+import { MessageAckBatcher } from './message-ack.batcher';
 import { MessageWriteBatcher } from './message-write.batcher';
 import { EnvelopeRecipients } from './envelope-recipients';
 import type { MessageEnvelope } from './domain/envelopes';
@@ -115,6 +116,7 @@ export class ChatService implements OnModuleInit {
     private readonly conversations: ConversationRepository,
     private readonly messages: MessageRepository,
     private readonly batcher: MessageWriteBatcher,
+    private readonly acks: MessageAckBatcher,
     private readonly audiences: AudienceCache,
     private readonly users: UsersService,
     private readonly realtime: RealtimeEmitter,
@@ -494,67 +496,25 @@ export class ChatService implements OnModuleInit {
     return view;
   }
 
-  /** Applies a cumulative ack and tells the covered senders and the acker's other devices. */
+  /**
+   * Applies a cumulative ack with others in one batch, which then tells the covered
+   * senders and the acker's other devices (receipts coalesced per batch).
+   */
   async ack(
     caller: Caller,
     conversationId: string,
     seq: number,
     status: ReceiptStatus,
   ): Promise<void> {
-    const advance = await this.conversations.advance({
+    const applied = await this.acks.ack({
       conversationId,
       userId: caller.userId,
       deviceId: caller.deviceId,
       seq,
       status,
-      at: new Date(),
+      socketId: caller.socketId,
     });
-    if (!advance) throw await this.missingConversationError(conversationId);
-    const at = advance.at.toISOString();
-    const emitOptions = { exceptSocketId: caller.socketId };
-    const self = [caller.userId];
-
-    if (advance.delivered > advance.previousDelivered) {
-      const senders = await this.messages.sendersBetween(
-        conversationId,
-        advance.previousDelivered,
-        advance.delivered,
-        caller.userId,
-      );
-      const receipt: ReceiptEvent = {
-        conversationId,
-        userId: caller.userId,
-        status: 'delivered',
-        seq: advance.delivered,
-        at,
-      };
-      this.realtime.toUsers(unique([...senders, ...self]), 'receipt', receipt, emitOptions);
-    }
-    if (advance.read > advance.previousRead) {
-      const receipt: ReceiptEvent = {
-        conversationId,
-        userId: caller.userId,
-        status: 'read',
-        seq: advance.read,
-        at,
-      };
-      const senders = (
-        await this.messages.sendersBetween(
-          conversationId,
-          advance.previousRead,
-          advance.read,
-          caller.userId,
-        )
-      ).filter((id) => id !== caller.userId);
-      let audience = self;
-      if (senders.length) {
-        // Read receipts flow only between users who both share them.
-        const sharing = await this.conversations.readReceiptsOf([caller.userId, ...senders]);
-        if (sharing.get(caller.userId))
-          audience = [...senders.filter((id) => sharing.get(id)), ...self];
-      }
-      this.realtime.toUsers(unique(audience), 'receipt', receipt, emitOptions);
-    }
+    if (!applied) throw await this.missingConversationError(conversationId);
   }
 
   async ackMessage(caller: Caller, messageId: string, status: ReceiptStatus): Promise<void> {

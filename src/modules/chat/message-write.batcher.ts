@@ -69,14 +69,14 @@ export class MessageWriteBatcher {
   }
 
   private pump(lane: Lane): void {
-    if (lane.busy || !lane.queue.length) return;
-    lane.busy = true;
-    const batch = lane.queue.splice(0, MAX_BATCH);
-    void this.write(batch).finally(() => {
-      lane.busy = false;
-      this.pump(lane);
-      if (this.idle) for (const w of this.idleWaiters.splice(0)) w();
-    });
+    pumpLane(
+      lane,
+      MAX_BATCH,
+      (batch) => this.write(batch),
+      () => {
+        if (this.idle) for (const w of this.idleWaiters.splice(0)) w();
+      },
+    );
   }
 
   /**
@@ -122,7 +122,27 @@ export class MessageWriteBatcher {
   }
 }
 
+/**
+ * Starts writing the lane's next batch (what queued up, at most `max`) unless a batch is
+ * being written; when it is done, the lane goes on with what came meanwhile.
+ */
+export function pumpLane<T>(
+  lane: { queue: T[]; busy: boolean },
+  max: number,
+  write: (batch: T[]) => Promise<void>,
+  afterEach?: () => void,
+): void {
+  if (lane.busy || !lane.queue.length) return;
+  lane.busy = true;
+  const batch = lane.queue.splice(0, max);
+  void write(batch).finally(() => {
+    lane.busy = false;
+    pumpLane(lane, max, write, afterEach);
+    afterEach?.();
+  });
+}
+
 /** A stable lane per conversation (ids are UUIDs; their last hex digits are well spread). */
-function laneOf(conversationId: string): number {
-  return Number.parseInt(conversationId.slice(-4), 16) % LANES;
+export function laneOf(conversationId: string, lanes = LANES): number {
+  return Number.parseInt(conversationId.slice(-4), 16) % lanes;
 }

@@ -23,13 +23,22 @@ export type DisappearingChange =
   | { kind: 'changed'; conversation: Conversation; message: StoredMessage | null }
   | { kind: 'rejected'; reason: 'conversation_not_found' | 'not_a_member' | 'admin_only' };
 
-/** Conversations, memberships, watermarks and per-device delivery positions. */
+/** One ack of a member's device: everything up to `seq` is delivered to (or read by) them. */
+export interface AckInput {
+  conversationId: string;
+  userId: string;
+  deviceId: string;
+  seq: number;
+  status: ReceiptStatus;
+}
+
 /** A position in a user's conversation list: last activity (microseconds since epoch) and id. */
 export interface ConversationListKey {
   activityMicros: string;
   id: string;
 }
 
+/** Conversations, memberships, watermarks and per-device delivery positions. */
 export abstract class ConversationRepository {
   abstract findById(id: string): Promise<Conversation | null>;
   /** The one direct conversation of a pair, created with both members on first use. */
@@ -60,14 +69,21 @@ export abstract class ConversationRepository {
    * read implies delivered) and the device's position. A former member may ack up to the
    * seq where they left. Null if not a member, or the ack reaches past their departure.
    */
-  abstract advance(input: {
-    conversationId: string;
-    userId: string;
-    deviceId: string;
-    seq: number;
-    status: ReceiptStatus;
-    at: Date;
-  }): Promise<WatermarkAdvance | null>;
+  async advance(input: AckInput & { at: Date }): Promise<WatermarkAdvance | null> {
+    const [result] = await this.advanceMany([input], input.at);
+    return result;
+  }
+  /**
+   * Applies many acks at once, as `advance` would one after another, with constant cost
+   * whatever their number: per (member, conversation) the watermarks move once to where
+   * all of its acks take them, per (device, conversation) the position once. Each input
+   * gets that member's advance over the whole call (`previous*` before it, the rest
+   * after it, all at `at`), or null where `advance` would refuse it.
+   */
+  abstract advanceMany(
+    inputs: readonly AckInput[],
+    at: Date,
+  ): Promise<Array<WatermarkAdvance | null>>;
   /**
    * Conversations where a device has messages it has not acked, with the seq range
    * (for a former member, up to where they left).

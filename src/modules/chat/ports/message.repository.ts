@@ -20,6 +20,14 @@ export interface HistoryQuery {
   viewerId: string;
 }
 
+/** A seq range (afterSeq, untilSeq] of a conversation, read for one viewer. */
+export interface SendersRange {
+  conversationId: string;
+  afterSeq: number;
+  untilSeq: number;
+  viewerId?: string;
+}
+
 /** Where a page of the starred list continues: after this (starredAt, messageId). */
 export interface StarredCursor {
   starredAt: Date;
@@ -95,6 +103,15 @@ export abstract class MessageRepository {
     untilSeq: number,
     viewerId?: string,
   ): Promise<string[]>;
+  /**
+   * `sendersBetween` for many ranges at once, results in range order. Adapters that can
+   * answer in one query should; this default asks range by range.
+   */
+  sendersInRanges(ranges: readonly SendersRange[]): Promise<string[][]> {
+    return Promise.all(
+      ranges.map((r) => this.sendersBetween(r.conversationId, r.afterSeq, r.untilSeq, r.viewerId)),
+    );
+  }
   /**
    * Of these messages, the ids the user can see, in one query: a member when it was sent
    * and not removed before it, and not withheld from them.

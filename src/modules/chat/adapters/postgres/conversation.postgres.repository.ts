@@ -15,9 +15,9 @@ import type {
   ReceiptStatus,
   WatermarkAdvance,
 } from '../../domain/conversation';
-import { applyAck } from '../../domain/watermarks';
 import {
   ConversationRepository,
+  type AckInput,
   type Audience,
   type DisappearingChange,
   type ConversationListKey,
@@ -249,72 +249,100 @@ export class ConversationPostgresRepository extends ConversationRepository {
     return row ? toSummary(row) : null;
   }
 
-  async advance(input: {
-    conversationId: string;
-    userId: string;
-    deviceId: string;
-    seq: number;
-    status: ReceiptStatus;
-    at: Date;
-  }): Promise<WatermarkAdvance | null> {
-    const { conversationId, userId, deviceId, seq, status, at } = input;
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.query<{
-        delivered_seq: number;
-        read_seq: number;
-        last_seq: number;
-        left_seq: number | null;
-      }>(
-        `SELECT m.delivered_seq, m.read_seq, COALESCE(m.left_seq, c.last_seq) AS last_seq, m.left_seq
+  async advanceMany(
+    inputs: readonly AckInput[],
+    at: Date,
+  ): Promise<Array<WatermarkAdvance | null>> {
+    if (!inputs.length) return [];
+    // One statement, so no transaction is held open between round trips. The members'
+    // rows are locked in key order (the same order for every writer); a former member's
+    // ack is refused past where they left; an ack is clamped to what they can see; read
+    // implies delivered; nothing moves backwards (GREATEST over the locked values).
+    const rows = await this.db.query<{
+      n: number;
+      prev_delivered: number | null;
+      prev_read: number | null;
+      delivered_seq: number | null;
+      read_seq: number | null;
+    }>(
+      `WITH i AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::smallint[])
+           WITH ORDINALITY AS i(conversation_id, user_id, device_id, seq, status, n)
+       ),
+       m AS (
+         SELECT m.conversation_id, m.user_id, m.delivered_seq, m.read_seq, m.left_seq,
+                COALESCE(m.left_seq, c.last_seq) AS last_seq
            FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
-          WHERE m.conversation_id = $1 AND m.user_id = $2
-          FOR UPDATE OF m`,
-        [conversationId, userId],
-      );
-      // A former member may still ack what they could see, but nothing after they left.
-      if (!row || (row.left_seq !== null && seq > row.left_seq)) return null;
-      const next = applyAck(
-        { delivered: row.delivered_seq, read: row.read_seq },
-        seq,
-        status,
-        row.last_seq,
-      );
-      const movedDelivered = next.delivered > row.delivered_seq;
-      const movedRead = next.read > row.read_seq;
-      if (movedDelivered || movedRead) {
-        await tx.query(
-          `UPDATE conversation_members SET
-             delivered_seq = $3, delivered_at = CASE WHEN $4 THEN $7::timestamptz ELSE delivered_at END,
-             read_seq = $5, read_at = CASE WHEN $6 THEN $7::timestamptz ELSE read_at END
-           WHERE conversation_id = $1 AND user_id = $2`,
-          [conversationId, userId, next.delivered, movedDelivered, next.read, movedRead, at],
-        );
-        const marks: Array<[number, number]> = [];
-        if (movedDelivered) marks.push([STATUS_CODE.delivered, next.delivered]);
-        if (movedRead) marks.push([STATUS_CODE.read, next.read]);
-        await tx.query(
-          `INSERT INTO receipt_marks (conversation_id, user_id, status, seq, at)
-           SELECT $1, $2, s, q, $5 FROM unnest($3::smallint[], $4::bigint[]) AS v(s, q)
-           ON CONFLICT DO NOTHING`,
-          [conversationId, userId, marks.map((m) => m[0]), marks.map((m) => m[1]), at],
-        );
-      }
-      // The device's own position follows its acks, even when another device moved the member's first.
-      const devicePosition = Math.max(0, Math.min(seq, row.last_seq));
-      await tx.query(
-        `INSERT INTO device_positions (device_id, conversation_id, delivered_seq) VALUES ($1, $2, $3)
+          WHERE (m.conversation_id, m.user_id) IN (SELECT conversation_id, user_id FROM i)
+          ORDER BY m.conversation_id, m.user_id
+            FOR UPDATE OF m
+       ),
+       v AS (
+         SELECT i.n, i.conversation_id, i.user_id, i.device_id, i.status,
+                GREATEST(0, LEAST(i.seq, m.last_seq)) AS target
+           FROM i JOIN m ON m.conversation_id = i.conversation_id AND m.user_id = i.user_id
+          WHERE m.left_seq IS NULL OR i.seq <= m.left_seq
+       ),
+       r AS (
+         SELECT m.conversation_id, m.user_id, m.delivered_seq AS prev_delivered,
+                m.read_seq AS prev_read,
+                GREATEST(m.read_seq, max(v.target) FILTER (WHERE v.status = ${STATUS_CODE.read})) AS read_seq,
+                GREATEST(m.delivered_seq, m.read_seq, max(v.target)) AS delivered_seq
+           FROM m JOIN v ON v.conversation_id = m.conversation_id AND v.user_id = m.user_id
+          GROUP BY m.conversation_id, m.user_id, m.delivered_seq, m.read_seq
+       ),
+       moved AS (
+         UPDATE conversation_members x SET
+           delivered_seq = r.delivered_seq,
+           delivered_at = CASE WHEN r.delivered_seq > r.prev_delivered THEN $6::timestamptz ELSE x.delivered_at END,
+           read_seq = r.read_seq,
+           read_at = CASE WHEN r.read_seq > r.prev_read THEN $6::timestamptz ELSE x.read_at END
+           FROM r
+          WHERE x.conversation_id = r.conversation_id AND x.user_id = r.user_id
+            AND (r.delivered_seq > r.prev_delivered OR r.read_seq > r.prev_read)
+       ),
+       marks AS (
+         INSERT INTO receipt_marks (conversation_id, user_id, status, seq, at)
+         SELECT conversation_id, user_id, ${STATUS_CODE.delivered}, delivered_seq, $6 FROM r
+          WHERE delivered_seq > prev_delivered
+         UNION ALL
+         SELECT conversation_id, user_id, ${STATUS_CODE.read}, read_seq, $6 FROM r
+          WHERE read_seq > prev_read
+         ON CONFLICT DO NOTHING
+       ),
+       positions AS (
+         -- A device's own position follows its acks, even when another device moved the member's first.
+         INSERT INTO device_positions (device_id, conversation_id, delivered_seq)
+         SELECT device_id, conversation_id, max(target) FROM v
+          GROUP BY device_id, conversation_id ORDER BY device_id, conversation_id
          ON CONFLICT (device_id, conversation_id)
-         DO UPDATE SET delivered_seq = GREATEST(device_positions.delivered_seq, EXCLUDED.delivered_seq)`,
-        [deviceId, conversationId, devicePosition],
-      );
-      return {
-        previousDelivered: row.delivered_seq,
-        previousRead: row.read_seq,
-        delivered: next.delivered,
-        read: next.read,
+         DO UPDATE SET delivered_seq = GREATEST(device_positions.delivered_seq, EXCLUDED.delivered_seq)
+       )
+       SELECT i.n, r.prev_delivered, r.prev_read, r.delivered_seq, r.read_seq
+         FROM i
+         LEFT JOIN v ON v.n = i.n
+         LEFT JOIN r ON r.conversation_id = v.conversation_id AND r.user_id = v.user_id
+        ORDER BY i.n`,
+      [
+        inputs.map((a) => a.conversationId),
+        inputs.map((a) => a.userId),
+        inputs.map((a) => a.deviceId),
+        inputs.map((a) => a.seq),
+        inputs.map((a) => STATUS_CODE[a.status]),
         at,
-      };
-    });
+      ],
+    );
+    return rows.map((row) =>
+      row.delivered_seq === null
+        ? null
+        : {
+            previousDelivered: row.prev_delivered!,
+            previousRead: row.prev_read!,
+            delivered: row.delivered_seq,
+            read: row.read_seq!,
+            at,
+          },
+    );
   }
 
   async pendingRanges(userId: string, deviceId: string): Promise<PendingRange[]> {

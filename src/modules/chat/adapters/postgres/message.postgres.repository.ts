@@ -23,6 +23,7 @@ import {
 } from '../../domain/message-rules';
 import {
   MessageRepository,
+  type SendersRange,
   type HistoryQuery,
   type PendingQuery,
   type StarredCursor,
@@ -652,6 +653,30 @@ export class MessagePostgresRepository extends MessageRepository {
       [conversationId, afterSeq, untilSeq, viewerId ?? null],
     );
     return rows.map((r) => r.sender_id);
+  }
+
+  override async sendersInRanges(ranges: readonly SendersRange[]): Promise<string[][]> {
+    const asked = ranges.filter((r) => r.untilSeq > r.afterSeq);
+    if (!asked.length) return ranges.map(() => []);
+    const rows = await this.db.query<{ n: number; sender_id: string }>(
+      `SELECT DISTINCT r.n, m.sender_id
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[])
+                WITH ORDINALITY AS r(conversation_id, after_seq, until_seq, viewer_id, n)
+         JOIN messages m ON m.conversation_id = r.conversation_id
+                        AND m.seq > r.after_seq AND m.seq <= r.until_seq
+        WHERE m.type <> 'system'
+          AND (r.viewer_id IS NULL OR m.withheld_from IS NULL OR m.withheld_from <> r.viewer_id)`,
+      [
+        asked.map((r) => r.conversationId),
+        asked.map((r) => r.afterSeq),
+        asked.map((r) => r.untilSeq),
+        asked.map((r) => r.viewerId ?? null),
+      ],
+    );
+    const byRange = asked.map((): string[] => []);
+    for (const row of rows) byRange[row.n - 1].push(row.sender_id);
+    const answers = new Map(asked.map((r, i) => [r, byRange[i]]));
+    return ranges.map((r) => answers.get(r) ?? []);
   }
 
   async deleteCreatedBefore(before: Date, batchSize: number): Promise<number> {
