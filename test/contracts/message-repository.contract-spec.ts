@@ -7,6 +7,7 @@ import type {
 } from '../../src/modules/chat/domain/message';
 import { ConversationRepository } from '../../src/modules/chat/ports/conversation.repository';
 import { MessageRepository } from '../../src/modules/chat/ports/message.repository';
+import { cassandraClient, cassandraContactPoints, cassandraSkipReason } from '../utils/cassandra';
 import { signIn } from '../utils/clients';
 import { startTestApp } from '../utils/test-app';
 
@@ -1087,3 +1088,64 @@ messageRepositoryContract('postgres', async () => {
     close: () => t.close(),
   };
 });
+
+if (cassandraContactPoints()) {
+  messageRepositoryContract('cassandra', async () => {
+    const t = await startTestApp({ env: { MESSAGE_STORE: 'cassandra' } });
+    const cql = await cassandraClient(t.config.cassandra.keyspace);
+    return {
+      messages: t.app.get(MessageRepository, { strict: false }),
+      conversations: t.app.get(ConversationRepository, { strict: false }),
+      newUser: async () => {
+        const s = await signIn(t);
+        return { userId: s.userId, deviceId: s.deviceId };
+      },
+      expire: async (ids) => {
+        const past = new Date(Date.now() - 1000);
+        const day = Math.floor(past.getTime() / 86_400_000);
+        for (const id of ids) {
+          const at = (
+            await cql.execute('SELECT conversation_id, seq FROM message_ids WHERE id = ?', [id], {
+              prepare: true,
+            })
+          ).first();
+          const conversationId = at.get('conversation_id') as unknown;
+          const seq = at.get('seq') as unknown;
+          const bucket = Math.floor(Number(String(seq)) / t.config.cassandra.seqBucketSize);
+          const row = (
+            await cql.execute(
+              'SELECT media_id FROM messages WHERE conversation_id = ? AND bucket = ? AND seq = ?',
+              [conversationId, bucket, seq],
+              { prepare: true },
+            )
+          ).first();
+          await cql.execute(
+            'UPDATE messages SET expires_at = ? WHERE conversation_id = ? AND bucket = ? AND seq = ?',
+            [past, conversationId, bucket, seq],
+            { prepare: true },
+          );
+          await cql.execute(
+            'INSERT INTO message_expiries (day, expires_at, id, conversation_id, seq, media_id) VALUES (?, ?, ?, ?, ?, ?)',
+            [day, past, id, conversationId, seq, row.get('media_id')],
+            { prepare: true },
+          );
+          await cql.execute(
+            'INSERT INTO message_days (kind, day) VALUES (?, ?)',
+            ['expires', day],
+            {
+              prepare: true,
+            },
+          );
+        }
+      },
+      close: async () => {
+        await cql.shutdown();
+        await t.close();
+      },
+    };
+  });
+} else {
+  describe(`MessageRepository contract: cassandra${cassandraSkipReason()}`, () => {
+    it.skip('runs against a real Cassandra', () => undefined);
+  });
+}
