@@ -1091,7 +1091,10 @@ messageRepositoryContract('postgres', async () => {
 
 if (cassandraContactPoints()) {
   messageRepositoryContract('cassandra', async () => {
-    const t = await startTestApp({ env: { MESSAGE_STORE: 'cassandra' } });
+    // Partitions of 8 seqs: every read of the suite crosses several.
+    const t = await startTestApp({
+      env: { MESSAGE_STORE: 'cassandra', CASSANDRA_SEQ_BUCKET_SIZE: '8' },
+    });
     const cql = await cassandraClient(t.config.cassandra.keyspace);
     return {
       messages: t.app.get(MessageRepository, { strict: false }),

@@ -104,8 +104,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     OTP_MAX_PER_WINDOW: '0',
     ...options.env,
   };
-  // Each app gets a keyspace of its own, as it gets a database; small seq buckets make
-  // every suite's reads cross partitions.
+  // Each app gets a keyspace of its own, as it gets a database; seq buckets of 128 make
+  // long histories span partitions.
   let keyspace: string | undefined;
   if ((env.MESSAGE_STORE ?? (backend.cassandra ? 'cassandra' : undefined)) === 'cassandra') {
     keyspace = env.CASSANDRA_KEYSPACE ?? freshKeyspace();
@@ -113,7 +113,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       MESSAGE_STORE: 'cassandra',
       CASSANDRA_CONTACT_POINTS: env.CASSANDRA_CONTACT_POINTS ?? cassandraContactPoints(),
       CASSANDRA_KEYSPACE: keyspace,
-      CASSANDRA_SEQ_BUCKET_SIZE: env.CASSANDRA_SEQ_BUCKET_SIZE ?? '16',
+      CASSANDRA_SEQ_BUCKET_SIZE: env.CASSANDRA_SEQ_BUCKET_SIZE ?? '128',
     });
   }
   const config = loadConfig(env);

@@ -178,8 +178,11 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
     return found.filter((m): m is StoredMessage => !!m);
   }
 
-  private async lastSeqs(conversationIds: readonly string[]): Promise<Map<string, number>> {
-    const rows = await this.pg.query<{ id: string; last_seq: number }>(
+  private async lastSeqs(
+    conversationIds: readonly string[],
+    runner: SqlRunner = this.pg,
+  ): Promise<Map<string, number>> {
+    const rows = await runner.query<{ id: string; last_seq: number }>(
       `SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])`,
       [[...new Set(conversationIds)]],
     );
@@ -199,11 +202,25 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
         return m && m.id === String(row.get('id')) ? m : null;
       }),
     );
-    const found = hits.filter((m): m is StoredMessage => !!m);
+    return this.committed(
+      hits.filter((m): m is StoredMessage => !!m),
+      known,
+    );
+  }
+
+  /**
+   * Leaves out rows above their conversation's last seq: a send whose transaction never
+   * committed wrote them. `known` holds last seqs already read (under the lock).
+   */
+  private async committed(
+    found: StoredMessage[],
+    known: ReadonlyMap<string, number> = new Map(),
+    runner: SqlRunner = this.pg,
+  ): Promise<StoredMessage[]> {
     const unknown = found.filter((m) => !known.has(m.conversationId)).map((m) => m.conversationId);
     const lastSeqs = new Map(known);
-    if (unknown.length) for (const [id, seq] of await this.lastSeqs(unknown)) lastSeqs.set(id, seq);
-    // A row above the conversation's last seq is from a send whose transaction never committed.
+    if (unknown.length)
+      for (const [id, seq] of await this.lastSeqs(unknown, runner)) lastSeqs.set(id, seq);
     return found.filter((m) => m.seq <= (lastSeqs.get(m.conversationId) ?? 0));
   }
 
@@ -315,10 +332,14 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
   }
 
   protected override async loadTargets(
-    _tx: SqlRunner,
+    tx: SqlRunner,
     ids: readonly string[],
   ): Promise<StoredMessage[]> {
-    return this.loadMany(ids);
+    const here = await this.committed(await this.loadMany(ids), new Map(), tx);
+    const found = new Set(here.map((m) => m.id));
+    const rest = ids.filter((id) => !found.has(id));
+    // System messages and history from before the switch are in PostgreSQL.
+    return rest.length ? [...here, ...(await super.loadTargets(tx, rest))] : here;
   }
 
   protected override async loadReactions(
@@ -339,7 +360,7 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
   }
 
   protected override async applyTargetEffects(
-    _tx: SqlRunner,
+    tx: SqlRunner,
     effects: TargetEffects,
     seqOf: ReadonlyMap<MessageDraft, number>,
     now: Date,
@@ -347,6 +368,22 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
     const ids = [...new Set([...effects.edits.keys(), ...effects.deletes])];
     for (const d of effects.reactionDrafts.values()) ids.push(d.targetId!);
     const targets = new Map((await this.loadMany(ids)).map((m) => [m.id, m]));
+    const inPg = (id: string) => !targets.has(id);
+    if (ids.some(inPg)) {
+      // Targets still in PostgreSQL (history from before the switch) change there.
+      await super.applyTargetEffects(
+        tx,
+        {
+          rejected: effects.rejected,
+          edits: new Map([...effects.edits].filter(([id]) => inPg(id))),
+          deletes: new Set([...effects.deletes].filter(inPg)),
+          reactions: new Map([...effects.reactions].filter(([id]) => inPg(id))),
+          reactionDrafts: new Map([...effects.reactionDrafts].filter(([, d]) => inPg(d.targetId!))),
+        },
+        seqOf,
+        now,
+      );
+    }
     const writes: Array<Promise<void>> = [];
     for (const [id, body] of effects.edits) {
       const t = targets.get(id);
@@ -461,7 +498,10 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
   }
 
   override async findById(id: string): Promise<StoredMessage | null> {
-    return (await this.loadById(id)) ?? super.findById(id);
+    const found = await this.loadById(id);
+    if (!found) return super.findById(id);
+    const [committed] = await this.committed([found]);
+    return committed ?? null;
   }
 
   override async findBySenderAndClientId(
@@ -476,13 +516,16 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
     q: HistoryQuery,
   ): Promise<{ messages: MessageWithReactions[]; hasMore: boolean }> {
     const low = Math.max(q.minSeqExclusive, q.afterSeq ?? q.minSeqExclusive);
-    const high = Math.min(q.maxSeq, q.beforeSeq !== undefined ? q.beforeSeq - 1 : q.maxSeq);
+    let high = Math.min(q.maxSeq, q.beforeSeq !== undefined ? q.beforeSeq - 1 : q.maxSeq);
     if (high <= low) return { messages: [], hasMore: false };
     const ascending = q.afterSeq !== undefined && q.beforeSeq === undefined;
-    const [fromPg, hidden] = await Promise.all([
+    const [fromPg, hidden, lastSeqs] = await Promise.all([
       super.history(q),
       this.hiddenIn(q.viewerId, [q.conversationId]),
+      this.lastSeqs([q.conversationId]),
     ]);
+    // Rows above the last seq are of sends that never committed.
+    high = Math.min(high, lastSeqs.get(q.conversationId) ?? 0);
     const now = Date.now();
     const page: StoredMessage[] = [];
     for await (const m of this.scan(q.conversationId, low, high, ascending ? 'asc' : 'desc')) {
@@ -631,7 +674,7 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
     if (!messageIds.length) return [];
     const [fromPg, found] = await Promise.all([
       super.visibleTo(userId, messageIds),
-      this.loadMany(messageIds),
+      this.loadMany(messageIds).then((found) => this.committed(found)),
     ]);
     const now = Date.now();
     const candidates = found.filter(
@@ -784,7 +827,8 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
   }
 
   override async star(userId: string, messageId: string, at: Date): Promise<void> {
-    if (!(await this.loadById(messageId))) return super.star(userId, messageId, at);
+    const found = await this.loadById(messageId);
+    if (!found || !(await this.committed([found])).length) return super.star(userId, messageId, at);
     const mark = (await this.cass.read(Q.starMark, [userId, messageId])).first();
     if (mark) return;
     await Promise.all([
