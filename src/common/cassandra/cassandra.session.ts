@@ -1,6 +1,8 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Client, types } from 'cassandra-driver';
+import type { Counter } from 'prom-client';
 import { AppConfig } from '../config/app-config';
+import { MetricsRegistry } from '../metrics/metrics.registry';
 import { consistencyOf, createCassandraClient, runCassandraMigrations } from './cassandra.client';
 
 export type CqlParams = unknown[];
@@ -14,8 +16,17 @@ export type CqlParams = unknown[];
 export class CassandraSession implements OnModuleInit, OnApplicationShutdown {
   private client: Client | undefined;
   private counted = 0;
+  private readonly requests: Counter;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    metrics: MetricsRegistry,
+  ) {
+    this.requests = metrics.counter(
+      'parley_cassandra_requests_total',
+      'Requests sent to Cassandra (a batch counts once)',
+    );
+  }
 
   get enabled(): boolean {
     return this.config.messageStore === 'cassandra';
@@ -40,6 +51,11 @@ export class CassandraSession implements OnModuleInit, OnApplicationShutdown {
     return this.counted;
   }
 
+  private count(): void {
+    this.counted++;
+    this.requests.inc();
+  }
+
   private get connected(): Client {
     if (!this.client)
       throw new Error('Cassandra is not connected (MESSAGE_STORE is not cassandra)');
@@ -51,7 +67,7 @@ export class CassandraSession implements OnModuleInit, OnApplicationShutdown {
     params: CqlParams,
     options: { pageState?: string; fetchSize?: number } = {},
   ): Promise<types.ResultSet> {
-    this.counted++;
+    this.count();
     return this.connected.execute(cql, params, {
       prepare: true,
       consistency: consistencyOf(this.config.cassandra.readConsistency),
@@ -60,7 +76,7 @@ export class CassandraSession implements OnModuleInit, OnApplicationShutdown {
   }
 
   async write(cql: string, params: CqlParams): Promise<void> {
-    this.counted++;
+    this.count();
     await this.connected.execute(cql, params, {
       prepare: true,
       consistency: consistencyOf(this.config.cassandra.writeConsistency),
@@ -72,7 +88,7 @@ export class CassandraSession implements OnModuleInit, OnApplicationShutdown {
   async writePartition(statements: Array<{ query: string; params: CqlParams }>): Promise<void> {
     if (!statements.length) return;
     if (statements.length === 1) return this.write(statements[0].query, statements[0].params);
-    this.counted++;
+    this.count();
     await this.connected.batch(statements, {
       prepare: true,
       logged: false,
