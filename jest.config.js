@@ -1,10 +1,22 @@
 /** @type {import('jest').Config} */
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
-const common = { transform, moduleFileExtensions: ['ts', 'js', 'json'], testEnvironment: 'node' };
+// The in-repo packages, imported by name as tsconfig.json's paths map them.
+const moduleNameMapper = { '^@parley/(protocol|client)$': '<rootDir>/packages/$1/src/index.ts' };
+const common = {
+  transform,
+  moduleNameMapper,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testEnvironment: 'node',
+};
 module.exports = {
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      rootDir: '.',
+      testMatch: ['<rootDir>/{src,packages}/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'contracts',

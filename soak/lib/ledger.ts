@@ -1,7 +1,7 @@
 import { summarizeSamples, type LatencySummary } from '../../bench/lib/hist';
 import type { MessageView } from '../../src/common/realtime/socket-events';
 
-/** The fields of a server message the soak checks (PROTOCOL.md "Messages"). */
+/** The fields of a server message the soak checks (docs/protocol.md "Messages"). */
 export type WireMessage = Pick<
   MessageView,
   'id' | 'conversationId' | 'seq' | 'senderId' | 'senderDeviceId' | 'clientMsgId' | 'type'

@@ -1,4 +1,4 @@
-/** Stable machine codes shared by REST responses and Socket.IO acks (PROTOCOL.md). */
+/** Stable machine codes shared by REST responses and Socket.IO acks (docs/protocol.md "Errors"). */
 export const ErrorCode = {
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   UNAUTHORIZED: 'UNAUTHORIZED',

@@ -212,6 +212,16 @@ describe('toAppError', () => {
         code: '57P01',
       }),
     ],
+    [
+      'a full disk under the database',
+      Object.assign(new Error('could not extend file "base/5/16566": No space left on device'), {
+        code: '53100',
+      }),
+    ],
+    [
+      'a full disk under a file write',
+      Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
+    ],
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
     ['a pool that cannot connect', new Error('timeout exceeded when trying to connect')],
   ])('maps %s to a retryable SERVICE_UNAVAILABLE without its text', (_label, thrown) => {

@@ -39,12 +39,20 @@ function bodyParserMessage(error: BodyParserError & Error): string {
   return error.message;
 }
 
-/** Connection-level codes: node's socket errors and PostgreSQL's class 08 and 57P0x. */
+/**
+ * Connection-level codes (node's socket errors, PostgreSQL's class 08 and 57P0x) and a
+ * server out of resources (a full disk, memory, connection slots: PostgreSQL's class 53).
+ */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
+  'ENOSPC',
+  '53000', // insufficient_resources
+  '53100', // disk_full
+  '53200', // out_of_memory
+  '53300', // too_many_connections
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now

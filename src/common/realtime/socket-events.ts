@@ -1,6 +1,6 @@
 import type { ErrorBody } from '../errors';
 
-/** The message object of PROTOCOL.md "Messages". */
+/** The message object of docs/protocol.md "Messages". */
 export interface MessageView {
   id: string;
   conversationId: string;

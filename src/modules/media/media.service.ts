@@ -24,7 +24,7 @@ import type { IngestedFile, IngestLimits } from './media-ingest';
 import { MediaAudienceRegistry, type MediaAudience } from './ports/media-audience';
 import { MediaRepository } from './ports/media.repository';
 import { MediaStorage } from './ports/media.storage';
-import { Semaphore } from './semaphore';
+import { Semaphore } from '../../common/concurrency/semaphore';
 
 const HOUR_MS = 3_600_000;
 const STALE_TEMP_MS = 24 * HOUR_MS;

@@ -6,6 +6,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { mapLimit, Semaphore } from '../../common/concurrency/semaphore';
 import { AppConfig } from '../../common/config/app-config';
 import { DomainEvents } from '../../common/events/domain-events';
 import { AppError } from '../../common/errors';
@@ -530,42 +531,4 @@ function unique<T>(items: readonly T[]): T[] {
 
 function isUser(user: User | undefined): user is User {
   return !!user;
-}
-
-/** At most `limit` tasks at a time; the others wait in order. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    // A finishing task hands its slot straight to the next waiter, so none can jump in.
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    else this.active += 1;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active -= 1;
-    }
-  }
-}
-
-/** Runs fn over items with at most `limit` in flight. */
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next];
-      next += 1;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -1,0 +1,85 @@
+import type { MemberRole, Message, Platform, SendableMessageType } from './models';
+
+/** REST request and response bodies under `/api/v1` that are not plain models. */
+
+export const API_BASE = '/api/v1';
+
+export interface OtpRequest {
+  /** E.164, e.g. +14155550101. */
+  phone: string;
+}
+export interface OtpResponse {
+  expiresInSec: number;
+}
+
+export interface VerifyRequest {
+  phone: string;
+  code: string;
+  deviceName?: string;
+  platform?: Platform;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresInSec: number;
+  userId: string;
+  deviceId: string;
+  isNewUser: boolean;
+}
+
+export interface RefreshRequest {
+  refreshToken: string;
+}
+
+export interface UpdateProfileRequest {
+  displayName?: string;
+  about?: string;
+}
+
+export interface ContactMatch {
+  userId: string;
+  phone: string;
+  displayName: string;
+}
+
+export interface HistoryQuery {
+  beforeSeq?: number;
+  afterSeq?: number;
+  /** Default 50, capped at 100. */
+  limit?: number;
+}
+
+export interface CreateGroupRequest {
+  name: string;
+  description?: string;
+  memberIds: string[];
+}
+
+export interface UpdateGroupRequest {
+  name?: string;
+  description?: string;
+  onlyAdminsCanSend?: boolean;
+  onlyAdminsCanEditInfo?: boolean;
+  iconMediaId?: string | null;
+}
+
+export interface GroupMembersPage {
+  members: Array<{ userId: string; role: MemberRole }>;
+  nextCursor: string | null;
+}
+
+export interface SyncResponse {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/** `POST /messages` takes the socket's `message:send` payload. */
+export type RestSendRequest = {
+  clientMsgId: string;
+  conversationId?: string;
+  recipientId?: string;
+  type?: SendableMessageType;
+  body?: string;
+  mediaId?: string;
+};
