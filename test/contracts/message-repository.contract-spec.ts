@@ -9,7 +9,7 @@ import { ConversationRepository } from '../../src/modules/chat/ports/conversatio
 import { MessageRepository } from '../../src/modules/chat/ports/message.repository';
 import { cassandraClient, cassandraContactPoints, cassandraSkipReason } from '../utils/cassandra';
 import { signIn } from '../utils/clients';
-import { startTestApp } from '../utils/test-app';
+import { startTestApp, type TestApp } from '../utils/test-app';
 
 /** A user with one registered device. */
 export interface ContractUser {
@@ -1068,15 +1068,22 @@ export function messageRepositoryContract(
   });
 }
 
-messageRepositoryContract('postgres', async () => {
-  const t = await startTestApp();
+/** The repositories of a running test app, and its users. */
+function appParts(t: TestApp) {
   return {
     messages: t.app.get(MessageRepository, { strict: false }),
     conversations: t.app.get(ConversationRepository, { strict: false }),
-    newUser: async () => {
+    newUser: async (): Promise<ContractUser> => {
       const s = await signIn(t);
       return { userId: s.userId, deviceId: s.deviceId };
     },
+  };
+}
+
+messageRepositoryContract('postgres', async () => {
+  const t = await startTestApp();
+  return {
+    ...appParts(t),
     expire: async (ids) => {
       await t.app
         .get(Db, { strict: false })
@@ -1097,12 +1104,7 @@ if (cassandraContactPoints()) {
     });
     const cql = await cassandraClient(t.config.cassandra.keyspace);
     return {
-      messages: t.app.get(MessageRepository, { strict: false }),
-      conversations: t.app.get(ConversationRepository, { strict: false }),
-      newUser: async () => {
-        const s = await signIn(t);
-        return { userId: s.userId, deviceId: s.deviceId };
-      },
+      ...appParts(t),
       expire: async (ids) => {
         const past = new Date(Date.now() - 1000);
         const day = Math.floor(past.getTime() / 86_400_000);

@@ -17,7 +17,7 @@ const int = (fallback: number, min = 0) =>
     .optional()
     .transform((v) => v ?? fallback);
 
-/** A comma-separated list of ICE server URLs, each with one of the given schemes. */
+/** A comma-separated list whose every entry matches `scheme` (ICE server URLs, hosts). */
 const urlList = (scheme: RegExp, what: string) =>
   z
     .string()
@@ -63,22 +63,10 @@ export const environmentSchema = z.object({
   EMBEDDED_DB_MAX_CONNECTIONS: int(8, 1),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   MESSAGE_STORE: z.enum(['postgres', 'cassandra']).default('postgres'),
-  CASSANDRA_CONTACT_POINTS: z
-    .string()
-    .optional()
-    .transform((v) =>
-      (v ?? '')
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
-    )
-    .refine(
-      (list) =>
-        list.every(
-          (p) => /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(p) || /^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(p),
-        ),
-      'must be a comma-separated list of host or host:port',
-    ),
+  CASSANDRA_CONTACT_POINTS: urlList(
+    /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/,
+    'host or host:port entries',
+  ),
   CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
   CASSANDRA_KEYSPACE: z
     .string()

@@ -16,6 +16,7 @@ import type {
 import type { HistoryQuery, PendingQuery, StarredCursor } from '../../ports/message.repository';
 import {
   MessagePostgresRepository,
+  summarizeReactions,
   type TargetEffects,
 } from '../postgres/message.postgres.repository';
 
@@ -551,7 +552,6 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
     ids: readonly string[],
     viewerId: string,
   ): Promise<Map<string, ReactionSummary[]>> {
-    const out = new Map<string, ReactionSummary[]>();
     const rows = (await Promise.all(ids.map((id) => this.cass.read(Q.reactionsOf, [id]))))
       .flatMap((rs) => rs.rows)
       .filter((r) => str(r.get('withheld_from')) !== viewerId)
@@ -562,14 +562,7 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
         seq: num(r.get('reacted_seq')),
       }))
       .sort((a, b) => a.seq - b.seq || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
-    for (const row of rows) {
-      let list = out.get(row.messageId);
-      if (!list) out.set(row.messageId, (list = []));
-      let entry = list.find((r) => r.emoji === row.emoji);
-      if (!entry) list.push((entry = { emoji: row.emoji, userIds: [] }));
-      entry.userIds.push(row.userId);
-    }
-    return out;
+    return summarizeReactions(rows);
   }
 
   override async pending(

@@ -84,6 +84,24 @@ export function toMessage(r: MessageRow): StoredMessage {
   };
 }
 
+/**
+ * Each message's reactions, grouped by emoji in the order each emoji was first used;
+ * `rows` come oldest first.
+ */
+export function summarizeReactions(
+  rows: ReadonlyArray<{ messageId: string; userId: string; emoji: string }>,
+): Map<string, ReactionSummary[]> {
+  const out = new Map<string, ReactionSummary[]>();
+  for (const row of rows) {
+    let list = out.get(row.messageId);
+    if (!list) out.set(row.messageId, (list = []));
+    let entry = list.find((r) => r.emoji === row.emoji);
+    if (!entry) list.push((entry = { emoji: row.emoji, userIds: [] }));
+    entry.userIds.push(row.userId);
+  }
+  return out;
+}
+
 export const dedupeKey = (senderId: string, clientMsgId: string) =>
   `${senderId}\u0000${clientMsgId}`;
 const RETRYABLE = new Set(['23505', '40P01', '40001']);
@@ -588,22 +606,16 @@ export class MessagePostgresRepository extends MessageRepository {
     messageIds: string[],
     viewerId: string,
   ): Promise<Map<string, ReactionSummary[]>> {
-    const out = new Map<string, ReactionSummary[]>();
-    if (!messageIds.length) return out;
+    if (!messageIds.length) return new Map();
     const rows = await this.db.query<{ message_id: string; user_id: string; emoji: string }>(
       `SELECT message_id, user_id, emoji FROM message_reactions
         WHERE message_id = ANY($1::uuid[]) AND (withheld_from IS NULL OR withheld_from <> $2)
         ORDER BY reacted_seq, user_id`,
       [messageIds, viewerId],
     );
-    for (const row of rows) {
-      let list = out.get(row.message_id);
-      if (!list) out.set(row.message_id, (list = []));
-      let entry = list.find((r) => r.emoji === row.emoji);
-      if (!entry) list.push((entry = { emoji: row.emoji, userIds: [] }));
-      entry.userIds.push(row.user_id);
-    }
-    return out;
+    return summarizeReactions(
+      rows.map((r) => ({ messageId: r.message_id, userId: r.user_id, emoji: r.emoji })),
+    );
   }
 
   async pending(ranges: readonly PendingRange[], q: PendingQuery): Promise<StoredMessage[]> {
