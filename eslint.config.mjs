@@ -1,6 +1,10 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import { createRequire } from 'node:module';
+
+// ADR 0001's module boundaries; test/lint/module-boundaries.spec.ts shows what it refuses.
+const moduleBoundaries = createRequire(import.meta.url)('./scripts/eslint/module-boundaries.cjs');
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/out/**', '*.js', '*.mjs', 'scripts/**', 'bench/*.js'] },
@@ -22,6 +26,11 @@ export default tseslint.config(
         { object: 'process', property: 'env', message: 'Only src/common/config reads process.env.' },
       ],
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { parley: { rules: { 'module-boundaries': moduleBoundaries } } },
+    rules: { 'parley/module-boundaries': 'error' },
   },
   {
     files: ['src/common/config/**/*.ts'],

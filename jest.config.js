@@ -15,7 +15,7 @@ module.exports = {
       ...common,
       displayName: 'unit',
       rootDir: '.',
-      testMatch: ['<rootDir>/{src,packages}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{src,packages}/**/*.spec.ts', '<rootDir>/test/lint/**/*.spec.ts'],
     },
     {
       ...common,

@@ -38,7 +38,7 @@ export class AppModule {
         HealthModule,
         RealtimeModule,
         // Workers run no Socket.IO server; they reach sockets through the Redis emitter.
-        ...(config.runsApi ? [RealtimeGatewayModule] : []),
+        ...(config.runsApi ? [RealtimeGatewayModule.withVerifierFrom(AuthModule)] : []),
         AuthModule,
         UsersModule,
         ChatModule,

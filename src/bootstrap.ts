@@ -15,7 +15,6 @@ import type { Server } from 'node:http';
 import { JobQueue } from './common/queue/job-queue';
 import { RealtimeEmitter } from './common/realtime/realtime.emitter';
 import { RealtimeGateway } from './common/realtime/realtime.gateway';
-import { MessageWriteBatcher } from './modules/chat/message-write.batcher';
 import { NulCharacterPipe } from './common/validation/text-safety';
 import { createValidationPipe } from './common/validation/validate';
 
@@ -76,7 +75,7 @@ export async function drainAndClose(app: INestApplication, graceMs: number): Pro
   (app.getHttpServer() as Server).close();
   app.get(RealtimeEmitter).broadcastLocal('server:draining', { reconnectInMs: 0 });
   await optional(app, RealtimeGateway)?.whenIdle(left());
-  await withTimeout(app.get(MessageWriteBatcher, { strict: false }).drain(), left());
+  await withTimeout(app.get(LifecycleState).finishPendingWork(), left());
   await withTimeout(app.get(JobQueue).drain(), left());
   await app.close();
 }

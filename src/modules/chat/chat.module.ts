@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CassandraSession } from '../../common/cassandra/cassandra.session';
 import { AppConfig } from '../../common/config/app-config';
 import { Db } from '../../common/database/db';
+import { LifecycleState } from '../../common/health/lifecycle.state';
 import { MediaModule } from '../media/media.module';
 import { UsersModule } from '../users/users.module';
 import { MessageCassandraRepository } from './adapters/cassandra/message.cassandra.repository';
@@ -45,12 +46,12 @@ import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messag
     },
     { provide: ConversationRepository, useClass: ConversationPostgresRepository },
   ],
-  exports: [
-    ChatService,
-    ConversationRepository,
-    MessageRepository,
-    MessageWriteBatcher,
-    CassandraSession,
-  ],
+  // The stores stay private to chat (ADR 0001): other modules go through ChatService.
+  exports: [ChatService],
 })
-export class ChatModule {}
+export class ChatModule {
+  constructor(lifecycle: LifecycleState, batcher: MessageWriteBatcher) {
+    // Shutdown waits for sends gathered into a batch, so none is dropped unacked.
+    lifecycle.onDrain(() => batcher.drain());
+  }
+}

@@ -364,6 +364,11 @@ export class ChatService implements OnModuleInit {
     return this.directWith(userId, otherId);
   }
 
+  /** Which of these users share an active conversation with this one. */
+  usersSharingConversationWith(userId: string, otherIds: readonly string[]): Promise<Set<string>> {
+    return this.conversations.sharedWith(userId, [...otherIds]);
+  }
+
   /** Whether the two users are both active members of some conversation. */
   async sharesConversation(userId: string, otherId: string): Promise<boolean> {
     return (await this.conversations.sharedWith(userId, [otherId])).has(otherId);

@@ -9,11 +9,6 @@ import type { MediaRecord } from '../media/domain/media';
 import { MediaService } from '../media/media.service';
 import { UsersService } from '../users/users.service';
 import {
-  GroupNotFound,
-  LastAdmin,
-  NotGroupMember,
-} from './adapters/postgres/group.postgres.repository';
-import {
   isAdmin,
   MAX_GROUP_MEMBERS,
   type Group,
@@ -21,7 +16,13 @@ import {
   type GroupPatch,
   type GroupSettings,
 } from './domain/group';
-import { GroupRepository, type ChangeResult } from './ports/group.repository';
+import {
+  GroupNotFound,
+  GroupRepository,
+  LastAdmin,
+  NotGroupMember,
+  type ChangeResult,
+} from './ports/group.repository';
 
 export interface GroupView {
   id: string;

@@ -5,7 +5,7 @@ import { DomainEvents } from '../../common/events/domain-events';
 import type { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import type { SocketContext } from '../../common/realtime/socket-event.registry';
 import { SocketLifecycle } from '../../common/realtime/socket-lifecycle';
-import type { ConversationRepository } from '../chat/ports/conversation.repository';
+import type { ChatService } from '../chat/chat.service';
 import type { User } from '../users/domain/user';
 import type { UsersService } from '../users/users.service';
 import { PresenceMemoryStore } from './adapters/memory/presence.memory.store';
@@ -42,9 +42,9 @@ function setup() {
     isBlocked: jest.fn(async () => false),
     hasInContacts: jest.fn(async () => false),
   };
-  const conversations = {
+  const chat = {
     // viewer and target share a conversation; nobody else does.
-    sharedWith: jest.fn(async (userId: string, others: readonly string[]) => {
+    usersSharingConversationWith: jest.fn(async (userId: string, others: readonly string[]) => {
       const peer = userId === 'viewer' ? 'target' : 'viewer';
       return new Set(others.filter((id) => id === peer));
     }),
@@ -64,7 +64,7 @@ function setup() {
   const service = new PresenceService(
     store,
     users as unknown as UsersService,
-    conversations as unknown as ConversationRepository,
+    chat as unknown as ChatService,
     realtime as unknown as RealtimeEmitter,
     lifecycle,
     new DomainEvents(),

@@ -14,7 +14,7 @@ import { RateLimiter } from '../../common/rate-limit/rate-limiter';
 import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import type { SocketContext } from '../../common/realtime/socket-event.registry';
 import { SocketLifecycle } from '../../common/realtime/socket-lifecycle';
-import { ConversationRepository } from '../chat/ports/conversation.repository';
+import { ChatService } from '../chat/chat.service';
 import type { User } from '../users/domain/user';
 import { UsersService } from '../users/users.service';
 import {
@@ -76,7 +76,7 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
   constructor(
     private readonly store: PresenceStore,
     private readonly users: UsersService,
-    private readonly conversations: ConversationRepository,
+    private readonly chat: ChatService,
     private readonly realtime: RealtimeEmitter,
     private readonly lifecycle: SocketLifecycle,
     private readonly events: DomainEvents,
@@ -380,7 +380,7 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
       else rest.push(id);
     }
     if (rest.length) {
-      for (const id of await this.conversations.sharedWith(viewerId, rest)) out.add(id);
+      for (const id of await this.chat.usersSharingConversationWith(viewerId, rest)) out.add(id);
     }
     return out;
   }

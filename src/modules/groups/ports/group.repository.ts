@@ -60,3 +60,12 @@ export abstract class GroupRepository {
 }
 
 export type { GroupEvent };
+
+/**
+ * What the port's changes throw, in its contract so the service can tell them apart
+ * whatever the adapter: the group does not exist, the user is not a member, or the change
+ * would leave the group without an admin.
+ */
+export class GroupNotFound extends Error {}
+export class NotGroupMember extends Error {}
+export class LastAdmin extends Error {}

@@ -5,7 +5,10 @@ import type { MemberRole } from '../../../chat/domain/conversation';
 import { systemMessage, type StoredMessage } from '../../../chat/domain/message';
 import type { Group, GroupEvent, GroupMember, GroupPatch, GroupSettings } from '../../domain/group';
 import {
+  GroupNotFound,
   GroupRepository,
+  LastAdmin,
+  NotGroupMember,
   type Actor,
   type AddOutcome,
   type ChangeResult,
@@ -54,9 +57,6 @@ const toMember = (r: MemberRow): GroupMember => ({
   role: r.role,
   joinedAt: r.joined_at,
 });
-
-export class GroupNotFound extends Error {}
-export class NotGroupMember extends Error {}
 
 @Injectable()
 export class GroupPostgresRepository extends GroupRepository {
@@ -377,5 +377,3 @@ export class GroupPostgresRepository extends GroupRepository {
     return messages;
   }
 }
-
-export class LastAdmin extends Error {}
