@@ -89,7 +89,13 @@ async function run(
   const root = projectRoot();
   const entry = resolve(root, options.entry);
   if (!existsSync(entry)) throw new Error(`${options.entry} not found: run npm run build first`);
-  const shape = options.embedded ? 'embedded' : 'scaled';
+  const shape: BenchReport['shape'] = options.embedded
+    ? options.messageStore === 'cassandra'
+      ? 'embedded-cassandra'
+      : 'embedded'
+    : options.messageStore === 'cassandra'
+      ? 'scaled-cassandra'
+      : 'scaled';
   const runId = Date.now().toString(36).slice(-5);
 
   let pg: string | undefined;
@@ -132,6 +138,7 @@ async function run(
       redisUrl: options.redisUrl,
       extraEnv: options.serverEnv,
       cpuProfileDir: options.cpuProfileDir,
+      cassandra: options.messageStore === 'cassandra' ? options.cassandraContactPoints : undefined,
     },
     cleanup,
   );

@@ -56,6 +56,9 @@ export interface Options {
   write: boolean;
   /** Where the Parley server writes a V8 CPU profile when it exits (off when unset). */
   cpuProfileDir?: string;
+  /** Where the servers keep message history; cassandra: a fresh keyspace per server. */
+  messageStore: 'postgres' | 'cassandra';
+  cassandraContactPoints: string;
   /** Extra server settings (KEY=VALUE), recorded with the results. */
   serverEnv: Record<string, string>;
   /** Built server entry point. */
@@ -102,6 +105,8 @@ const HELP = `Parley benchmark: product vs a bare Socket.IO relay, same run, sam
   --database-url URL      PostgreSQL server (default $DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres);
                           the harness creates and drops its own database there
   --redis-url URL         Redis (default $REDIS_URL or redis://127.0.0.1:6379)
+  --message-store S       postgres (default) or cassandra: message history in the Cassandra at
+                          --cassandra (default $CASSANDRA_CONTACT_POINTS or 127.0.0.1:19042)
   --server-env K=V        extra server setting (repeatable), e.g. DATABASE_POOL_SIZE=20
   --cpu-prof DIR          the Parley server writes a V8 CPU profile (.cpuprofile) into DIR on exit
   --entry FILE            built server entry (default dist/src/main.js)
@@ -235,12 +240,18 @@ export function parseArgs(argv: string[]): Options | undefined {
     '--out',
     '--database-url',
     '--redis-url',
+    '--message-store',
+    '--cassandra',
     '--entry',
     '--wait-quiet',
     '--cpu-prof',
   ]);
   for (const key of flags.keys()) if (!known.has(key)) throw new Error(`unknown option ${key}`);
   if (flags.has('--quick') && flags.has('--full')) throw new Error('--quick or --full, not both');
+
+  const messageStore = flags.get('--message-store') ?? 'postgres';
+  if (messageStore !== 'postgres' && messageStore !== 'cassandra')
+    throw new Error('--message-store is postgres or cassandra');
 
   const mode = flags.has('--quick') ? 'quick' : 'full';
   const profile = PROFILES[mode];
@@ -331,6 +342,9 @@ export function parseArgs(argv: string[]): Options | undefined {
     outDir: flags.get('--out') ?? 'docs/benchmarks',
     baseline: !flags.has('--no-baseline'),
     write: !flags.has('--no-write'),
+    messageStore,
+    cassandraContactPoints:
+      flags.get('--cassandra') ?? envVar('CASSANDRA_CONTACT_POINTS') ?? '127.0.0.1:19042',
     serverEnv,
     cpuProfileDir: flags.get('--cpu-prof'),
     entry: flags.get('--entry') ?? 'dist/src/main.js',

@@ -38,7 +38,7 @@ export interface BenchReport {
   durationSeconds: number;
   command: string;
   mode: 'quick' | 'full';
-  shape: 'scaled' | 'embedded';
+  shape: 'scaled' | 'embedded' | 'scaled-cassandra' | 'embedded-cassandra';
   machine: MachineInfo;
   packages: Record<string, string>;
   git: { commit?: string; dirty?: boolean };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Client as CassandraClient } from 'cassandra-driver';
 import { Client } from 'pg';
 import { httpJson, httpText, parseMetrics } from './http';
 import { Cleanup, NodeProcess, freePort, sleep, withTimeout } from './procs';
@@ -190,6 +191,8 @@ export class ProductServer extends ServerUnderTest {
       extraEnv: Record<string, string>;
       /** Write a V8 CPU profile of the server here when it exits. */
       cpuProfileDir?: string;
+      /** Set: message history in this Cassandra, in a keyspace of its own. */
+      cassandra?: string;
     },
     cleanup: Cleanup,
   ): Promise<ProductServer> {
@@ -231,6 +234,25 @@ export class ProductServer extends ServerUnderTest {
       });
       settings.DATABASE_URL = withDatabase(options.databaseUrl, database);
       settings.REDIS_URL = options.redisUrl;
+    }
+    if (options.cassandra) {
+      const keyspace = `parley_bench_${Date.now()}_${process.pid}`;
+      Object.assign(settings, {
+        MESSAGE_STORE: 'cassandra',
+        CASSANDRA_CONTACT_POINTS: options.cassandra,
+        CASSANDRA_KEYSPACE: keyspace,
+      });
+      cleanup.add('bench keyspace', async () => {
+        const c = new CassandraClient({
+          contactPoints: options.cassandra!.split(','),
+          localDataCenter: settings.CASSANDRA_LOCAL_DC ?? 'datacenter1',
+        });
+        try {
+          await c.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+        } finally {
+          await c.shutdown();
+        }
+      });
     }
     Object.assign(settings, options.extraEnv);
     const proc = new NodeProcess(

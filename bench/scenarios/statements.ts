@@ -17,6 +17,8 @@ export interface StatementFigure {
   groupSize?: number;
   /** The recipient acked every message at once: its acks' statements are counted in. */
   receiverAcks?: Exclude<AckMode, 'none'>;
+  /** Requests to Cassandra per operation (MESSAGE_STORE=cassandra only). */
+  cassandraPerOperation?: number;
 }
 
 export interface StatementsResult {
@@ -28,6 +30,7 @@ export interface StatementsResult {
 
 const STATEMENTS = 'parley_db_statements_total';
 const STORED = 'parley_messages_stored_total';
+const CASSANDRA = 'parley_cassandra_requests_total';
 
 export async function statementsScenario(ctx: BenchContext): Promise<StatementsResult> {
   const { statementSends: n, statementGroups } = ctx.options;
@@ -46,7 +49,11 @@ export async function statementsScenario(ctx: BenchContext): Promise<StatementsR
 
   const counters = async () => {
     const m = await ctx.product.metrics();
-    return { statements: m.get(STATEMENTS) ?? NaN, stored: m.get(STORED) ?? NaN };
+    return {
+      statements: m.get(STATEMENTS) ?? NaN,
+      stored: m.get(STORED) ?? NaN,
+      cassandra: m.get(CASSANDRA),
+    };
   };
 
   const measureSends = async (
@@ -85,8 +92,15 @@ export async function statementsScenario(ctx: BenchContext): Promise<StatementsR
       inFlight,
       groupSize,
       receiverAcks,
+      cassandraPerOperation:
+        after.cassandra === undefined
+          ? undefined
+          : Math.round(((after.cassandra - (before.cassandra ?? 0)) / sent.ok) * 100) / 100,
     });
-    ctx.log(`statements: ${name}: ${(statements / sent.ok).toFixed(2)} per message`);
+    const cassandra = figures[figures.length - 1].cassandraPerOperation;
+    ctx.log(
+      `statements: ${name}: ${(statements / sent.ok).toFixed(2)} per message${cassandra === undefined ? '' : `, ${cassandra} Cassandra requests`}`,
+    );
   };
 
   try {

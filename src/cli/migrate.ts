@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource, MigrationExecutor } from 'typeorm';
+import { runCassandraMigrations } from '../common/cassandra/cassandra.client';
 import { loadConfigFromProcess } from '../common/config/app-config';
 import { dataSourceOptions } from '../common/database/data-source-options';
 import { EmbeddedPostgres } from '../common/database/embedded-postgres';
@@ -9,7 +10,9 @@ import { runMigrations } from '../common/database/run-migrations';
  * `npm run migration:run [-- --show]`: runs pending SQL migrations (each in its own
  * transaction) against DATABASE_URL, or against the embedded database under DATA_DIR when
  * DATABASE_URL is unset (stop the server first: an embedded database belongs to one process).
- * `--show` lists applied and pending migrations and changes nothing.
+ * With MESSAGE_STORE=cassandra it then applies the pending CQL migrations (creating the
+ * keyspace with CASSANDRA_REPLICATION). `--show` lists applied and pending SQL migrations
+ * and changes nothing.
  * Exit codes: 0 done, 1 failed, 2 bad arguments.
  */
 
@@ -94,6 +97,17 @@ async function main(argv: string[]): Promise<number> {
     await dataSource.initialize();
     if (mode === 'show') await show(dataSource);
     else await run(dataSource, Boolean(config.database.url));
+    if (mode === 'run' && config.messageStore === 'cassandra') {
+      const { keyspace, contactPoints } = config.cassandra;
+      console.log(`Cassandra: keyspace ${keyspace} on ${contactPoints.join(', ')}`);
+      const ran = await runCassandraMigrations(config.cassandra);
+      for (const name of ran) console.log(`Ran ${name}`);
+      console.log(
+        ran.length
+          ? `${ran.length} CQL migration${ran.length === 1 ? '' : 's'} applied.`
+          : 'No pending CQL migrations: the keyspace is up to date.',
+      );
+    }
     return 0;
   } catch (error) {
     console.error(`Migration failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -7,8 +7,9 @@ import type {
 } from '../../src/modules/chat/domain/message';
 import { ConversationRepository } from '../../src/modules/chat/ports/conversation.repository';
 import { MessageRepository } from '../../src/modules/chat/ports/message.repository';
+import { cassandraClient, cassandraContactPoints, cassandraSkipReason } from '../utils/cassandra';
 import { signIn } from '../utils/clients';
-import { startTestApp } from '../utils/test-app';
+import { startTestApp, type TestApp } from '../utils/test-app';
 
 /** A user with one registered device. */
 export interface ContractUser {
@@ -1119,15 +1120,22 @@ export function messageRepositoryContract(
   });
 }
 
-messageRepositoryContract('postgres', async () => {
-  const t = await startTestApp();
+/** The repositories of a running test app, and its users. */
+function appParts(t: TestApp) {
   return {
     messages: t.app.get(MessageRepository, { strict: false }),
     conversations: t.app.get(ConversationRepository, { strict: false }),
-    newUser: async () => {
+    newUser: async (): Promise<ContractUser> => {
       const s = await signIn(t);
       return { userId: s.userId, deviceId: s.deviceId };
     },
+  };
+}
+
+messageRepositoryContract('postgres', async () => {
+  const t = await startTestApp();
+  return {
+    ...appParts(t),
     expire: async (ids) => {
       await t.app
         .get(Db, { strict: false })
@@ -1139,3 +1147,62 @@ messageRepositoryContract('postgres', async () => {
     close: () => t.close(),
   };
 });
+
+if (cassandraContactPoints()) {
+  messageRepositoryContract('cassandra', async () => {
+    // Partitions of 8 seqs: every read of the suite crosses several.
+    const t = await startTestApp({
+      env: { MESSAGE_STORE: 'cassandra', CASSANDRA_SEQ_BUCKET_SIZE: '8' },
+    });
+    const cql = await cassandraClient(t.config.cassandra.keyspace);
+    return {
+      ...appParts(t),
+      expire: async (ids) => {
+        const past = new Date(Date.now() - 1000);
+        const day = Math.floor(past.getTime() / 86_400_000);
+        for (const id of ids) {
+          const at = (
+            await cql.execute('SELECT conversation_id, seq FROM message_ids WHERE id = ?', [id], {
+              prepare: true,
+            })
+          ).first();
+          const conversationId = at.get('conversation_id') as unknown;
+          const seq = at.get('seq') as unknown;
+          const bucket = Math.floor(Number(String(seq)) / t.config.cassandra.seqBucketSize);
+          const row = (
+            await cql.execute(
+              'SELECT media_id FROM messages WHERE conversation_id = ? AND bucket = ? AND seq = ?',
+              [conversationId, bucket, seq],
+              { prepare: true },
+            )
+          ).first();
+          await cql.execute(
+            'UPDATE messages SET expires_at = ? WHERE conversation_id = ? AND bucket = ? AND seq = ?',
+            [past, conversationId, bucket, seq],
+            { prepare: true },
+          );
+          await cql.execute(
+            'INSERT INTO message_expiries (day, expires_at, id, conversation_id, seq, media_id) VALUES (?, ?, ?, ?, ?, ?)',
+            [day, past, id, conversationId, seq, row.get('media_id')],
+            { prepare: true },
+          );
+          await cql.execute(
+            'INSERT INTO message_days (kind, day) VALUES (?, ?)',
+            ['expires', day],
+            {
+              prepare: true,
+            },
+          );
+        }
+      },
+      close: async () => {
+        await cql.shutdown();
+        await t.close();
+      },
+    };
+  });
+} else {
+  describe(`MessageRepository contract: cassandra${cassandraSkipReason()}`, () => {
+    it.skip('runs against a real Cassandra', () => undefined);
+  });
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig, readProcessEnv, type AppConfig } from '../../src/common/config/app-config';
+import { cassandraContactPoints, dropKeyspace, freshKeyspace } from './cassandra';
 
 export const TEST_OTP = '246810';
 
@@ -28,9 +29,21 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Which backends the suite runs on: the embedded default, or those named by DATABASE_URL / REDIS_URL. */
-export function backendFromEnvironment(): { databaseUrl?: string; redisUrl?: string } {
-  return { databaseUrl: readProcessEnv('DATABASE_URL'), redisUrl: readProcessEnv('REDIS_URL') };
+/**
+ * Which backends the suite runs on: the embedded default, or those named by DATABASE_URL /
+ * REDIS_URL; with MESSAGE_STORE=cassandra, message history in the Cassandra at
+ * CASSANDRA_CONTACT_POINTS.
+ */
+export function backendFromEnvironment(): {
+  databaseUrl?: string;
+  redisUrl?: string;
+  cassandra: boolean;
+} {
+  return {
+    databaseUrl: readProcessEnv('DATABASE_URL'),
+    redisUrl: readProcessEnv('REDIS_URL'),
+    cassandra: readProcessEnv('MESSAGE_STORE') === 'cassandra',
+  };
 }
 
 /**
@@ -91,6 +104,18 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     OTP_MAX_PER_WINDOW: '0',
     ...options.env,
   };
+  // Each app gets a keyspace of its own, as it gets a database; seq buckets of 128 make
+  // long histories span partitions.
+  let keyspace: string | undefined;
+  if ((env.MESSAGE_STORE ?? (backend.cassandra ? 'cassandra' : undefined)) === 'cassandra') {
+    keyspace = env.CASSANDRA_KEYSPACE ?? freshKeyspace();
+    Object.assign(env, {
+      MESSAGE_STORE: 'cassandra',
+      CASSANDRA_CONTACT_POINTS: env.CASSANDRA_CONTACT_POINTS ?? cassandraContactPoints(),
+      CASSANDRA_KEYSPACE: keyspace,
+      CASSANDRA_SEQ_BUCKET_SIZE: env.CASSANDRA_SEQ_BUCKET_SIZE ?? '128',
+    });
+  }
   const config = loadConfig(env);
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
@@ -104,6 +129,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     close: async () => {
       await app.close();
       await drop?.();
+      if (keyspace && !options.env?.CASSANDRA_KEYSPACE) await dropKeyspace(keyspace);
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

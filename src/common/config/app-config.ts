@@ -43,6 +43,37 @@ export interface S3Settings {
   presignedDownloads: boolean;
 }
 
+export type CassandraConsistency = Environment['CASSANDRA_READ_CONSISTENCY'];
+
+export interface CassandraSettings {
+  /** host or host:port (9042 when no port is given). */
+  contactPoints: string[];
+  localDataCenter: string;
+  keyspace: string;
+  /** The keyspace's replication map, as CQL's CREATE KEYSPACE takes it. */
+  replication: Record<string, string | number>;
+  credentials: { username: string; password: string } | undefined;
+  readConsistency: CassandraConsistency;
+  writeConsistency: CassandraConsistency;
+  /** Seqs per partition: one conversation's history spreads over partitions of this many. */
+  seqBucketSize: number;
+  /** Rows fetched per request when a read pages through a range. */
+  pageSize: number;
+  requestTimeoutMs: number;
+}
+
+/** `SimpleStrategy:3` or `NetworkTopologyStrategy:dc1=3,dc2=2` as a replication map. */
+function parseReplication(value: string): Record<string, string | number> {
+  const [strategy, rest] = value.split(':') as [string, string];
+  if (strategy === 'SimpleStrategy') return { class: strategy, replication_factor: Number(rest) };
+  const map: Record<string, string | number> = { class: strategy };
+  for (const pair of rest.split(',')) {
+    const [dc, factor] = pair.split('=') as [string, string];
+    map[dc] = Number(factor);
+  }
+  return map;
+}
+
 /**
  * The validated configuration tree, injected wherever settings are needed.
  * Instances are immutable; build them with {@link loadConfig}.
@@ -60,6 +91,9 @@ export class AppConfig {
     embeddedMaxConnections: number;
   };
   readonly redis: { url: string | undefined; keyPrefix: string };
+  /** Where message history lives: PostgreSQL, or Cassandra beside it (ADR 0018). */
+  readonly messageStore: Environment['MESSAGE_STORE'];
+  readonly cassandra: CassandraSettings;
   readonly auth: {
     /** Set: the one signing key, as before. Unset: keys live in the database, rotated. */
     jwtSecret: string | undefined;
@@ -156,6 +190,22 @@ export class AppConfig {
       embeddedMaxConnections: e.EMBEDDED_DB_MAX_CONNECTIONS,
     };
     this.redis = { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX };
+    this.messageStore = e.MESSAGE_STORE;
+    this.cassandra = {
+      contactPoints: e.CASSANDRA_CONTACT_POINTS,
+      localDataCenter: e.CASSANDRA_LOCAL_DC,
+      keyspace: e.CASSANDRA_KEYSPACE,
+      replication: parseReplication(e.CASSANDRA_REPLICATION),
+      credentials:
+        e.CASSANDRA_USERNAME && e.CASSANDRA_PASSWORD
+          ? { username: e.CASSANDRA_USERNAME, password: e.CASSANDRA_PASSWORD }
+          : undefined,
+      readConsistency: e.CASSANDRA_READ_CONSISTENCY,
+      writeConsistency: e.CASSANDRA_WRITE_CONSISTENCY,
+      seqBucketSize: e.CASSANDRA_SEQ_BUCKET_SIZE,
+      pageSize: e.CASSANDRA_PAGE_SIZE,
+      requestTimeoutMs: e.CASSANDRA_REQUEST_TIMEOUT_MS,
+    };
     this.auth = {
       jwtSecret: e.JWT_SECRET,
       jwtRotateDays: e.JWT_ROTATE_DAYS,

@@ -17,7 +17,7 @@ const int = (fallback: number, min = 0) =>
     .optional()
     .transform((v) => v ?? fallback);
 
-/** A comma-separated list of ICE server URLs, each with one of the given schemes. */
+/** A comma-separated list whose every entry matches `scheme` (ICE server URLs, hosts). */
 const urlList = (scheme: RegExp, what: string) =>
   z
     .string()
@@ -40,6 +40,11 @@ const TOO_BIG = 'must be at most 5368709120 (5 GiB)';
 /** The AWS SDK's checksum modes; several S3-compatible stores need WHEN_REQUIRED. */
 const checksumMode = z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED']).default('WHEN_SUPPORTED');
 
+/** The consistency levels a single-region deployment would use; LOCAL_QUORUM by default. */
+const cassandraConsistency = z
+  .enum(['ONE', 'LOCAL_ONE', 'QUORUM', 'LOCAL_QUORUM', 'EACH_QUORUM', 'ALL'])
+  .default('LOCAL_QUORUM');
+
 /**
  * Every setting the server understands. Each key is documented in .env.example;
  * keep both in step.
@@ -57,6 +62,30 @@ export const environmentSchema = z.object({
   DATABASE_RUN_MIGRATIONS: bool(true),
   EMBEDDED_DB_MAX_CONNECTIONS: int(8, 1),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  MESSAGE_STORE: z.enum(['postgres', 'cassandra']).default('postgres'),
+  CASSANDRA_CONTACT_POINTS: urlList(
+    /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/,
+    'host or host:port entries',
+  ),
+  CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
+  CASSANDRA_KEYSPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'must be a lower-case CQL identifier (letters, digits, _)')
+    .default('parley'),
+  CASSANDRA_REPLICATION: z
+    .string()
+    .regex(
+      /^(SimpleStrategy:\d+|NetworkTopologyStrategy:[A-Za-z0-9_.-]+=\d+(,[A-Za-z0-9_.-]+=\d+)*)$/,
+      'must be SimpleStrategy:<factor> or NetworkTopologyStrategy:<dc>=<factor>[,<dc>=<factor>...]',
+    )
+    .default('SimpleStrategy:1'),
+  CASSANDRA_USERNAME: z.string().min(1).optional(),
+  CASSANDRA_PASSWORD: z.string().min(1).optional(),
+  CASSANDRA_READ_CONSISTENCY: cassandraConsistency,
+  CASSANDRA_WRITE_CONSISTENCY: cassandraConsistency,
+  CASSANDRA_SEQ_BUCKET_SIZE: int(1000, 1),
+  CASSANDRA_PAGE_SIZE: int(200, 10),
+  CASSANDRA_REQUEST_TIMEOUT_MS: int(5000, 100),
 
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_ACCESS_TTL_SEC: int(900, 30),
@@ -195,6 +224,12 @@ export function crossSettingProblems(raw: Record<string, string | undefined>): s
   // TURN without a secret would hand out servers that refuse every client.
   if (raw.TURN_URLS?.trim() && !raw.TURN_SECRET) {
     problems.push('TURN_SECRET: is required when TURN_URLS is set');
+  }
+  if (raw.MESSAGE_STORE === 'cassandra' && !raw.CASSANDRA_CONTACT_POINTS?.trim()) {
+    problems.push('CASSANDRA_CONTACT_POINTS: is required when MESSAGE_STORE=cassandra');
+  }
+  if (!!raw.CASSANDRA_USERNAME !== !!raw.CASSANDRA_PASSWORD) {
+    problems.push('CASSANDRA_USERNAME, CASSANDRA_PASSWORD: set both or neither');
   }
   if (raw.SMS_DRIVER === 'webhook' && !raw.SMS_WEBHOOK_URL) {
     problems.push('SMS_WEBHOOK_URL: is required when SMS_DRIVER=webhook');

@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
+import { CassandraSession } from '../../common/cassandra/cassandra.session';
+import { AppConfig } from '../../common/config/app-config';
+import { Db } from '../../common/database/db';
 import { LifecycleState } from '../../common/health/lifecycle.state';
 import { AuthModule } from '../auth/auth.module';
 import { MediaModule } from '../media/media.module';
 import { UsersModule } from '../users/users.module';
+import { MessageCassandraRepository } from './adapters/cassandra/message.cassandra.repository';
 import { ConversationPostgresRepository } from './adapters/postgres/conversation.postgres.repository';
 import { MessagePostgresRepository } from './adapters/postgres/message.postgres.repository';
 import { AudienceCache } from './audience.cache';
@@ -36,7 +40,15 @@ import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messag
     MessageMarksService,
     DisappearingService,
     PurgeDisappearedMessagesProcessor,
-    { provide: MessageRepository, useClass: MessagePostgresRepository },
+    CassandraSession,
+    {
+      provide: MessageRepository,
+      inject: [AppConfig, Db, CassandraSession],
+      useFactory: (config: AppConfig, db: Db, cassandra: CassandraSession) =>
+        config.messageStore === 'cassandra'
+          ? new MessageCassandraRepository(db, cassandra, config)
+          : new MessagePostgresRepository(db),
+    },
     { provide: ConversationRepository, useClass: ConversationPostgresRepository },
   ],
   // The stores stay private to chat (ADR 0001): other modules go through ChatService.

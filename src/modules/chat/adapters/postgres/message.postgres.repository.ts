@@ -29,7 +29,7 @@ import {
   type StarredCursor,
 } from '../../ports/message.repository';
 
-interface MessageRow {
+export interface MessageRow {
   id: string;
   conversation_id: string;
   seq: number;
@@ -63,7 +63,7 @@ const readableBy = (alias: string, viewer: string) =>
   `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now())
    AND NOT EXISTS (SELECT 1 FROM message_hidden h WHERE h.user_id = ${viewer} AND h.message_id = ${alias}.id)`;
 
-function toMessage(r: MessageRow): StoredMessage {
+export function toMessage(r: MessageRow): StoredMessage {
   return {
     id: r.id,
     conversationId: r.conversation_id,
@@ -87,7 +87,26 @@ function toMessage(r: MessageRow): StoredMessage {
   };
 }
 
-const dedupeKey = (senderId: string, clientMsgId: string) => `${senderId}\u0000${clientMsgId}`;
+/**
+ * Each message's reactions, grouped by emoji in the order each emoji was first used;
+ * `rows` come oldest first.
+ */
+export function summarizeReactions(
+  rows: ReadonlyArray<{ messageId: string; userId: string; emoji: string }>,
+): Map<string, ReactionSummary[]> {
+  const out = new Map<string, ReactionSummary[]>();
+  for (const row of rows) {
+    let list = out.get(row.messageId);
+    if (!list) out.set(row.messageId, (list = []));
+    let entry = list.find((r) => r.emoji === row.emoji);
+    if (!entry) list.push((entry = { emoji: row.emoji, userIds: [] }));
+    entry.userIds.push(row.userId);
+  }
+  return out;
+}
+
+export const dedupeKey = (senderId: string, clientMsgId: string) =>
+  `${senderId}\u0000${clientMsgId}`;
 const RETRYABLE = new Set(['23505', '40P01', '40001']);
 
 function rangeArrays(ranges: readonly PendingRange[]): [string[], number[], number[]] {
@@ -99,7 +118,7 @@ function rangeArrays(ranges: readonly PendingRange[]): [string[], number[], numb
 }
 
 /** What a batch's edits, deletes and reactions do to their targets. */
-interface TargetEffects {
+export interface TargetEffects {
   rejected: Map<MessageDraft, AppendRejection>;
   /** Target id -> its final body. */
   edits: Map<string, string>;
@@ -142,17 +161,11 @@ export class MessagePostgresRepository extends MessageRepository {
     drafts: readonly MessageDraft[],
     policy: TargetPolicy,
   ): Promise<AppendResult[]> {
-    const existing = await tx.query<MessageRow>(
-      `SELECT ${cols} FROM messages m
-         JOIN unnest($1::uuid[], $2::text[]) AS k(sender_id, client_msg_id)
-           ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id`,
-      [drafts.map((d) => d.senderId), drafts.map((d) => d.clientMsgId)],
-    );
     const known = new Map<string, StoredMessage>();
-    for (const row of existing)
-      known.set(dedupeKey(row.sender_id, row.client_msg_id), toMessage(row));
+    for (const m of await this.findOriginals(tx, drafts))
+      known.set(dedupeKey(m.senderId, m.clientMsgId), m);
 
-    const candidates: MessageDraft[] = [];
+    let candidates: MessageDraft[] = [];
     const seen = new Set<string>();
     for (const d of drafts) {
       const key = dedupeKey(d.senderId, d.clientMsgId);
@@ -168,6 +181,7 @@ export class MessagePostgresRepository extends MessageRepository {
         onlyAdminsCanSend: boolean;
         membersVersion: number;
         disappearAfterSec: number;
+        lastSeq: number;
       }
     >();
     const rejected = new Map<string, AppendRejection>();
@@ -181,11 +195,12 @@ export class MessagePostgresRepository extends MessageRepository {
       only_admins_can_send: boolean;
       members_version: number;
       disappear_after_sec: number;
+      last_seq: number;
       user_id: string | null;
       role: MemberRole | null;
       joined_seq: number | null;
     }>(
-      `SELECT c.id, c.type, c.only_admins_can_send, c.members_version, c.disappear_after_sec, m.user_id, m.role, m.joined_seq
+      `SELECT c.id, c.type, c.only_admins_can_send, c.members_version, c.disappear_after_sec, c.last_seq, m.user_id, m.role, m.joined_seq
          FROM conversations c
          LEFT JOIN conversation_members m
            ON m.conversation_id = c.id AND m.user_id = ANY($2::uuid[]) AND m.left_seq IS NULL
@@ -201,9 +216,20 @@ export class MessagePostgresRepository extends MessageRepository {
         onlyAdminsCanSend: c.type === 'group' && c.only_admins_can_send,
         membersVersion: c.members_version,
         disappearAfterSec: c.disappear_after_sec,
+        lastSeq: Number(c.last_seq),
       });
       if (c.user_id && c.role)
         roles.set(`${c.id}:${c.user_id}`, { role: c.role, joinedSeq: Number(c.joined_seq) });
+    }
+
+    if (candidates.length) {
+      const late = await this.originalsUnderLock(
+        candidates,
+        new Map([...conversations].map(([id, c]) => [id, c.lastSeq])),
+      );
+      for (const m of late) known.set(dedupeKey(m.senderId, m.clientMsgId), m);
+      if (late.length)
+        candidates = candidates.filter((d) => !known.has(dedupeKey(d.senderId, d.clientMsgId)));
     }
 
     if (candidates.length) {
@@ -254,51 +280,25 @@ export class MessagePostgresRepository extends MessageRepository {
           const timer = conversations.get(d.conversationId)!.disappearAfterSec;
           return timer > 0 ? new Date(now.getTime() + timer * 1000) : null;
         });
-        await tx.query(
-          `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
-                                 body, media_id, reply_to_id, withheld_from, created_at, view_once, expires_at,
-                                 target_id, forward_score, e2e)
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
-                                $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[],
-                                $13::boolean[], $14::timestamptz[], $15::uuid[], $16::int[], $17::boolean[])`,
-          [
-            fresh.map((d) => d.id),
-            fresh.map((d) => d.conversationId),
-            seqs,
-            fresh.map((d) => d.senderId),
-            fresh.map((d) => d.senderDeviceId),
-            fresh.map((d) => d.clientMsgId),
-            fresh.map((d) => d.type),
-            fresh.map((d) => (d.envelopes ? '' : d.body)),
-            fresh.map((d) => d.mediaId),
-            fresh.map((d) => d.replyToId),
-            fresh.map((d) => d.withheldFrom),
-            fresh.map(() => now),
-            fresh.map((d) => d.viewOnce ?? false),
-            expiries,
-            fresh.map((d) => d.targetId ?? null),
-            fresh.map((d) => d.forwardScore ?? 0),
-            fresh.map((d) => !!d.envelopes),
-          ],
-        );
+        const stored = fresh.map(({ envelopes, ...d }, i): StoredMessage => ({
+          ...d,
+          // An end-to-end message has no body of its own: each device reads its envelope.
+          body: envelopes ? '' : d.body,
+          e2e: !!envelopes,
+          targetId: d.targetId ?? null,
+          forwardScore: d.forwardScore ?? 0,
+          viewOnce: d.viewOnce ?? false,
+          seq: seqs[i],
+          createdAt: now,
+          editedAt: null,
+          deletedAt: null,
+          expiresAt: expiries[i],
+        }));
+        await this.insertMessages(tx, stored);
         await this.insertEnvelopes(tx, fresh);
         const seqOf = new Map(fresh.map((d, i) => [d, seqs[i]]));
         await this.applyTargetEffects(tx, effects, seqOf, now);
-        fresh.forEach(({ envelopes, ...d }, i) => {
-          created.set(dedupeKey(d.senderId, d.clientMsgId), {
-            ...d,
-            body: envelopes ? '' : d.body,
-            e2e: !!envelopes,
-            targetId: d.targetId ?? null,
-            forwardScore: d.forwardScore ?? 0,
-            viewOnce: d.viewOnce ?? false,
-            seq: seqs[i],
-            createdAt: now,
-            editedAt: null,
-            deletedAt: null,
-            expiresAt: expiries[i],
-          });
-        });
+        for (const m of stored) created.set(dedupeKey(m.senderId, m.clientMsgId), m);
       }
     }
 
@@ -338,6 +338,83 @@ export class MessagePostgresRepository extends MessageRepository {
     );
   }
 
+  /** The already stored messages with these drafts' (senderId, clientMsgId). */
+  protected async findOriginals(
+    tx: SqlRunner,
+    drafts: readonly MessageDraft[],
+  ): Promise<StoredMessage[]> {
+    const rows = await tx.query<MessageRow>(
+      `SELECT ${cols} FROM messages m
+         JOIN unnest($1::uuid[], $2::text[]) AS k(sender_id, client_msg_id)
+           ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id`,
+      [drafts.map((d) => d.senderId), drafts.map((d) => d.clientMsgId)],
+    );
+    return rows.map(toMessage);
+  }
+
+  /**
+   * Originals that only a look taken with the conversations locked can find (a store
+   * without PostgreSQL's unique index); `lastSeqs` is each locked conversation's last seq.
+   */
+  protected originalsUnderLock(
+    _drafts: readonly MessageDraft[],
+    _lastSeqs: ReadonlyMap<string, number>,
+  ): Promise<StoredMessage[]> {
+    return Promise.resolve([]);
+  }
+
+  protected async insertMessages(tx: SqlRunner, messages: readonly StoredMessage[]): Promise<void> {
+    await tx.query(
+      `INSERT INTO messages (id, conversation_id, seq, sender_id, sender_device_id, client_msg_id, type,
+                                 body, media_id, reply_to_id, withheld_from, created_at, view_once, expires_at,
+                                 target_id, forward_score, e2e)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::uuid[], $6::text[],
+                                $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::timestamptz[],
+                                $13::boolean[], $14::timestamptz[], $15::uuid[], $16::int[], $17::boolean[])`,
+      [
+        messages.map((m) => m.id),
+        messages.map((m) => m.conversationId),
+        messages.map((m) => m.seq),
+        messages.map((m) => m.senderId),
+        messages.map((m) => m.senderDeviceId),
+        messages.map((m) => m.clientMsgId),
+        messages.map((m) => m.type),
+        messages.map((m) => m.body),
+        messages.map((m) => m.mediaId),
+        messages.map((m) => m.replyToId),
+        messages.map((m) => m.withheldFrom),
+        messages.map((m) => m.createdAt),
+        messages.map((m) => m.viewOnce),
+        messages.map((m) => m.expiresAt),
+        messages.map((m) => m.targetId),
+        messages.map((m) => m.forwardScore),
+        messages.map((m) => !!m.e2e),
+      ],
+    );
+  }
+
+  /** The targets of a batch's events, read with their conversations locked. */
+  protected async loadTargets(tx: SqlRunner, ids: readonly string[]): Promise<StoredMessage[]> {
+    const rows = await tx.query<MessageRow>(
+      `SELECT ${cols} FROM messages m WHERE m.id = ANY($1::uuid[])`,
+      [[...ids]],
+    );
+    return rows.map(toMessage);
+  }
+
+  /** The current reactions on these messages, oldest first. */
+  protected async loadReactions(
+    tx: SqlRunner,
+    ids: readonly string[],
+  ): Promise<Array<{ messageId: string; userId: string; emoji: string }>> {
+    const rows = await tx.query<{ message_id: string; user_id: string; emoji: string }>(
+      `SELECT message_id, user_id, emoji FROM message_reactions
+        WHERE message_id = ANY($1::uuid[]) ORDER BY reacted_seq`,
+      [[...ids]],
+    );
+    return rows.map((r) => ({ messageId: r.message_id, userId: r.user_id, emoji: r.emoji }));
+  }
+
   /**
    * Judges the batch's edits, deletes and reactions against their targets, read in one
    * statement (the conversation lock already held keeps them from changing), in draft order: an event sees the earlier events of the
@@ -363,11 +440,7 @@ export class MessagePostgresRepository extends MessageRepository {
     ];
     const targets = new Map<string, StoredMessage>();
     if (targetIds.length) {
-      const rows = await tx.query<MessageRow>(
-        `SELECT ${cols} FROM messages m WHERE m.id = ANY($1::uuid[])`,
-        [targetIds],
-      );
-      for (const row of rows) targets.set(row.id, toMessage(row));
+      for (const m of await this.loadTargets(tx, targetIds)) targets.set(m.id, m);
     }
     const reactedIds = [
       ...new Set(
@@ -377,15 +450,10 @@ export class MessagePostgresRepository extends MessageRepository {
       ),
     ];
     if (reactedIds.length) {
-      const rows = await tx.query<{ message_id: string; user_id: string; emoji: string }>(
-        `SELECT message_id, user_id, emoji FROM message_reactions
-          WHERE message_id = ANY($1::uuid[]) ORDER BY reacted_seq`,
-        [reactedIds],
-      );
-      for (const row of rows) {
-        let byUser = effects.reactions.get(row.message_id);
-        if (!byUser) effects.reactions.set(row.message_id, (byUser = new Map<string, string>()));
-        byUser.set(row.user_id, row.emoji);
+      for (const row of await this.loadReactions(tx, reactedIds)) {
+        let byUser = effects.reactions.get(row.messageId);
+        if (!byUser) effects.reactions.set(row.messageId, (byUser = new Map<string, string>()));
+        byUser.set(row.userId, row.emoji);
       }
     }
     const now = new Date();
@@ -432,7 +500,7 @@ export class MessagePostgresRepository extends MessageRepository {
    * Writes the targets' final state: one statement per kind of change in the batch,
    * whatever the number of events or the size of the group.
    */
-  private async applyTargetEffects(
+  protected async applyTargetEffects(
     tx: SqlRunner,
     effects: TargetEffects,
     seqOf: ReadonlyMap<MessageDraft, number>,
@@ -560,22 +628,16 @@ export class MessagePostgresRepository extends MessageRepository {
     messageIds: string[],
     viewerId: string,
   ): Promise<Map<string, ReactionSummary[]>> {
-    const out = new Map<string, ReactionSummary[]>();
-    if (!messageIds.length) return out;
+    if (!messageIds.length) return new Map();
     const rows = await this.db.query<{ message_id: string; user_id: string; emoji: string }>(
       `SELECT message_id, user_id, emoji FROM message_reactions
         WHERE message_id = ANY($1::uuid[]) AND (withheld_from IS NULL OR withheld_from <> $2)
         ORDER BY reacted_seq, user_id`,
       [messageIds, viewerId],
     );
-    for (const row of rows) {
-      let list = out.get(row.message_id);
-      if (!list) out.set(row.message_id, (list = []));
-      let entry = list.find((r) => r.emoji === row.emoji);
-      if (!entry) list.push((entry = { emoji: row.emoji, userIds: [] }));
-      entry.userIds.push(row.user_id);
-    }
-    return out;
+    return summarizeReactions(
+      rows.map((r) => ({ messageId: r.message_id, userId: r.user_id, emoji: r.emoji })),
+    );
   }
 
   async pending(ranges: readonly PendingRange[], q: PendingQuery): Promise<StoredMessage[]> {
