@@ -11,6 +11,7 @@ import { Disappearing1796300001000 } from './1796300001000-disappearing';
 import { Pictures1796300002000 } from './1796300002000-pictures';
 import { GroupAddPrivacy1796400000000 } from './1796400000000-group-add-privacy';
 import { SigningKeys1796500000000 } from './1796500000000-signing-keys';
+import { ReportsAndBans1796900000000 } from './1796900000000-reports-and-bans';
 
 /**
  * Every migration, in order. `npm run migration:create -- <Name>` writes a new file;
@@ -30,4 +31,5 @@ export const allMigrations = [
   Pictures1796300002000,
   GroupAddPrivacy1796400000000,
   SigningKeys1796500000000,
+  ReportsAndBans1796900000000,
 ];

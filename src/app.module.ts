@@ -19,6 +19,7 @@ import { NotificationsModule } from './modules/notifications/notifications.modul
 import { CallsModule } from './modules/calls/calls.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
+import { SafetyModule } from './modules/safety/safety.module';
 
 @Module({})
 export class AppModule {
@@ -47,6 +48,7 @@ export class AppModule {
         PresenceModule,
         NotificationsModule,
         CallsModule,
+        SafetyModule,
       ],
     };
   }

@@ -409,6 +409,22 @@ export function userRepositoryContract(
         expect(contactIds(await repo.listContacts(alice.id))).toEqual([bob.id]);
       });
     });
+
+    describe('bans', () => {
+      it('bans and unbans by id, seen by phone; unknown users are refused', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        expect(await repo.isPhoneBanned(alice.phone)).toBe(false);
+        expect(await repo.setBanned(alice.id, true)).toBe(true);
+        expect(await repo.setBanned(alice.id, true)).toBe(true);
+        expect(await repo.isPhoneBanned(alice.phone)).toBe(true);
+        expect(await repo.isPhoneBanned(bob.phone)).toBe(false);
+        expect(await repo.isPhoneBanned(uniquePhone())).toBe(false);
+        expect(await repo.setBanned(alice.id, false)).toBe(true);
+        expect(await repo.isPhoneBanned(alice.phone)).toBe(false);
+        expect(await repo.setBanned(uuidv7(), true)).toBe(false);
+      });
+    });
   });
 }
 

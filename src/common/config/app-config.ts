@@ -82,6 +82,12 @@ export class AppConfig {
     otpWindowSec: number;
   };
   readonly sms: { driver: Environment['SMS_DRIVER']; webhookUrl: string | undefined };
+  readonly safety: {
+    /** Phones of the operators who may review reports and ban users. */
+    adminPhones: ReadonlySet<string>;
+    /** Reports one user may file in any hour; 0 = no limit. */
+    reportsPerUserPerHour: number;
+  };
   readonly messages: {
     rateLimitPerMinute: number;
     retentionDays: number;
@@ -165,6 +171,10 @@ export class AppConfig {
       otpWindowSec: e.OTP_WINDOW_SEC,
     };
     this.sms = { driver: e.SMS_DRIVER, webhookUrl: e.SMS_WEBHOOK_URL };
+    this.safety = {
+      adminPhones: new Set(e.ADMIN_PHONES),
+      reportsPerUserPerHour: e.REPORTS_PER_USER_PER_HOUR,
+    };
     this.messages = {
       rateLimitPerMinute: e.MESSAGE_RATE_LIMIT_PER_MINUTE,
       retentionDays: e.MESSAGE_RETENTION_DAYS,

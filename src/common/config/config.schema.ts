@@ -76,6 +76,20 @@ export const environmentSchema = z.object({
   OTP_MAX_PER_WINDOW: int(3),
   OTP_WINDOW_SEC: int(900, 1),
   SMS_DRIVER: z.enum(['log', 'webhook']).default('log'),
+  ADMIN_PHONES: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((p) => /^\+[1-9]\d{6,14}$/.test(p)),
+      'must be a comma-separated list of E.164 phone numbers',
+    ),
+  REPORTS_PER_USER_PER_HOUR: int(20),
   SMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   MESSAGE_RATE_LIMIT_PER_MINUTE: int(100),

@@ -63,6 +63,9 @@ export class AppError extends Error {
       retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)),
     });
   }
+  static banned(): AppError {
+    return new AppError(ErrorCode.BANNED, 'This account is banned');
+  }
   static tooLarge(message: string): AppError {
     return new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message);
   }

@@ -32,8 +32,13 @@ export class AuthService extends AccessTokenVerifier {
     super();
   }
 
-  requestOtp(phone: string, clientIp: string): Promise<{ expiresInSec: number }> {
+  async requestOtp(phone: string, clientIp: string): Promise<{ expiresInSec: number }> {
+    await this.refuseBanned(phone);
     return this.otp.issue(phone, clientIp);
+  }
+
+  private async refuseBanned(phone: string): Promise<void> {
+    if (await this.users.isPhoneBanned(phone)) throw AppError.banned();
   }
 
   async verifyOtp(input: {
@@ -43,6 +48,7 @@ export class AuthService extends AccessTokenVerifier {
     platform?: Platform;
     clientIp: string;
   }): Promise<Session> {
+    await this.refuseBanned(input.phone);
     await this.otp.verify(input.phone, input.code, input.clientIp);
     const { user, created } = await this.users.findOrCreateByPhone(input.phone);
     const device = await this.repo.createDevice({
@@ -51,6 +57,11 @@ export class AuthService extends AccessTokenVerifier {
       name: input.deviceName ?? '',
       platform: input.platform ?? 'web',
     });
+    // A ban that landed while this sign-in ran has already revoked the devices it saw.
+    if (await this.users.isPhoneBanned(input.phone)) {
+      await this.repo.revokeDevice(device.id, 'banned');
+      throw AppError.banned();
+    }
     await this.events.publish('device.registered', { userId: user.id, deviceId: device.id });
     return this.openSession({ userId: user.id, deviceId: device.id }, created);
   }
@@ -101,6 +112,12 @@ export class AuthService extends AccessTokenVerifier {
     if (!device || device.userId !== auth.userId || device.revokedAt)
       throw AppError.notFound('Device');
     await this.revoke(deviceId, 'device_removed');
+  }
+
+  /** Ends every session of a user at once: devices revoked, sockets dropped on every instance. */
+  async endAllSessions(userId: string, reason: RevokeReason): Promise<void> {
+    const devices = await this.repo.listDevices(userId);
+    await Promise.all(devices.map((d) => this.revoke(d.id, reason)));
   }
 
   /** Resolves an access token to its caller, refusing revoked devices at once. */

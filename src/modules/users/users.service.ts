@@ -202,4 +202,12 @@ export class UsersService {
   listBlocked(blockerId: string): Promise<string[]> {
     return this.users.listBlocked(blockerId);
   }
+
+  async setBanned(id: string, banned: boolean): Promise<void> {
+    if (!(await this.users.setBanned(id, banned))) throw AppError.notFound('User');
+  }
+
+  isPhoneBanned(phone: string): Promise<boolean> {
+    return this.users.isPhoneBanned(phone);
+  }
 }

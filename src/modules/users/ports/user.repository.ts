@@ -54,4 +54,8 @@ export abstract class UserRepository {
   abstract unblock(blockerId: string, blockedId: string): Promise<void>;
   abstract isBlocked(blockerId: string, blockedId: string): Promise<boolean>;
   abstract listBlocked(blockerId: string): Promise<string[]>;
+  /** Bans (or with false, unbans) a user; false for an unknown user. */
+  abstract setBanned(id: string, banned: boolean): Promise<boolean>;
+  /** Whether the user registered with this phone is banned (false when none is). */
+  abstract isPhoneBanned(phone: string): Promise<boolean>;
 }

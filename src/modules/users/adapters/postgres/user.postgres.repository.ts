@@ -192,4 +192,22 @@ export class UserPostgresRepository extends UserRepository {
     );
     return rows.map((r) => r.blocked_id);
   }
+
+  async setBanned(id: string, banned: boolean): Promise<boolean> {
+    // A repeated ban keeps the time of the first.
+    const rows = await this.db.query(
+      `UPDATE users SET banned_at = CASE WHEN $2 THEN COALESCE(banned_at, now()) END
+        WHERE id = $1 RETURNING id`,
+      [id, banned],
+    );
+    return rows.length === 1;
+  }
+
+  async isPhoneBanned(phone: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM users WHERE phone = $1 AND banned_at IS NOT NULL`,
+      [phone],
+    );
+    return rows.length > 0;
+  }
 }

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { ChatModule } from '../chat/chat.module';
+import { UsersModule } from '../users/users.module';
+import { ReportPostgresRepository } from './adapters/postgres/report.postgres.repository';
+import { ReportRepository } from './ports/report.repository';
+import { SafetyController } from './safety.controller';
+import { SafetyService } from './safety.service';
+
+@Module({
+  imports: [AuthModule, UsersModule, ChatModule],
+  controllers: [SafetyController],
+  providers: [SafetyService, { provide: ReportRepository, useClass: ReportPostgresRepository }],
+})
+export class SafetyModule {}
