@@ -12,6 +12,7 @@ import { Pictures1796300002000 } from './1796300002000-pictures';
 import { GroupAddPrivacy1796400000000 } from './1796400000000-group-add-privacy';
 import { SigningKeys1796500000000 } from './1796500000000-signing-keys';
 import { ReportsAndBans1796900000000 } from './1796900000000-reports-and-bans';
+import { TwoStepPin1796900001000 } from './1796900001000-two-step-pin';
 
 /**
  * Every migration, in order. `npm run migration:create -- <Name>` writes a new file;
@@ -32,4 +33,5 @@ export const allMigrations = [
   GroupAddPrivacy1796400000000,
   SigningKeys1796500000000,
   ReportsAndBans1796900000000,
+  TwoStepPin1796900001000,
 ];

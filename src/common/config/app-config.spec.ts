@@ -71,8 +71,10 @@ describe('loadConfig', () => {
         otpGlobalPerHour: 1000,
         otpMaxPerWindow: 3,
         otpWindowSec: 900,
+        pinMaxAttempts: 5,
       });
       expect(config.sms).toEqual({ driver: 'log', webhookUrl: undefined });
+      expect(config.safety).toEqual({ adminPhones: new Set(), reportsPerUserPerHour: 20 });
       expect(config.messages).toEqual({
         rateLimitPerMinute: 100,
         retentionDays: 30,
@@ -221,6 +223,13 @@ describe('loadConfig', () => {
         expectRefused({ DATABASE_URL: url }, 'DATABASE_URL');
       },
     );
+
+    it('ADMIN_PHONES is a comma-separated list of E.164 phones', () => {
+      expect([
+        ...load({ ADMIN_PHONES: ' +14155550100 ,+442071838750' }).safety.adminPhones,
+      ]).toEqual(['+14155550100', '+442071838750']);
+      expectRefused({ ADMIN_PHONES: '+14155550100,4155550101' }, 'ADMIN_PHONES');
+    });
 
     it('REDIS_URL must be a redis URL', () => {
       expectRefused({ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL');

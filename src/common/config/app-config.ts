@@ -80,6 +80,8 @@ export class AppConfig {
     /** A shorter burst limit per phone, per `otpWindowSec`; 0 = none. */
     otpMaxPerWindow: number;
     otpWindowSec: number;
+    /** Wrong two-step PINs per account in any hour before POST /auth/pin is refused; 0 = no limit. */
+    pinMaxAttempts: number;
   };
   readonly sms: { driver: Environment['SMS_DRIVER']; webhookUrl: string | undefined };
   readonly safety: {
@@ -169,6 +171,7 @@ export class AppConfig {
       otpGlobalPerHour: e.OTP_GLOBAL_PER_HOUR,
       otpMaxPerWindow: e.OTP_MAX_PER_WINDOW,
       otpWindowSec: e.OTP_WINDOW_SEC,
+      pinMaxAttempts: e.PIN_MAX_ATTEMPTS,
     };
     this.sms = { driver: e.SMS_DRIVER, webhookUrl: e.SMS_WEBHOOK_URL };
     this.safety = {

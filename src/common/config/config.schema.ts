@@ -90,6 +90,7 @@ export const environmentSchema = z.object({
       'must be a comma-separated list of E.164 phone numbers',
     ),
   REPORTS_PER_USER_PER_HOUR: int(20),
+  PIN_MAX_ATTEMPTS: int(5),
   SMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   MESSAGE_RATE_LIMIT_PER_MINUTE: int(100),

@@ -5,6 +5,8 @@ export interface ErrorBody {
   message: string;
   details?: string[];
   retryAfterMs?: number;
+  /** PIN_REQUIRED only: the token that POST /auth/pin takes with the PIN. */
+  pinToken?: string;
 }
 
 /** Bounds on what one error tells a client, whatever the input that caused it. */
@@ -21,7 +23,7 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { details?: string[]; retryAfterMs?: number } = {},
+    readonly extra: { details?: string[]; retryAfterMs?: number; pinToken?: string } = {},
   ) {
     super(message);
     this.name = 'AppError';
@@ -40,6 +42,7 @@ export class AppError extends Error {
         body.details.push(`… and ${details.length - MAX_DETAILS} more`);
     }
     if (this.extra.retryAfterMs !== undefined) body.retryAfterMs = this.extra.retryAfterMs;
+    if (this.extra.pinToken !== undefined) body.pinToken = this.extra.pinToken;
     return body;
   }
 

@@ -8,11 +8,14 @@ import { UsersModule } from '../users/users.module';
 import { AuthPostgresRepository } from './adapters/postgres/auth.postgres.repository';
 import { SmsLogSender } from './adapters/log/sms.log.sender';
 import { SmsWebhookSender } from './adapters/webhook/sms.webhook.sender';
-import { AuthController, DevicesController } from './auth.controller';
+import { AuthController, DevicesController, PinController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { OtpService } from './otp.service';
+import { PinService } from './pin.service';
+import { PinRepository } from './ports/pin.repository';
+import { PinPostgresRepository } from './adapters/postgres/pin.postgres.repository';
 import { PurgeExpiredAuthDataProcessor } from './processors/purge-expired-auth-data.processor';
 import { AuthRepository } from './ports/auth.repository';
 import { SmsSender } from './ports/sms.sender';
@@ -31,10 +34,12 @@ import { TokenService } from './token.service';
       verifyOptions: { algorithms: ['HS256'], issuer: 'parley' },
     }),
   ],
-  controllers: [AuthController, DevicesController],
+  controllers: [AuthController, DevicesController, PinController],
   providers: [
     AuthService,
     OtpService,
+    PinService,
+    { provide: PinRepository, useClass: PinPostgresRepository },
     TokenService,
     SigningKeys,
     { provide: SigningKeyRepository, useClass: SigningKeyPostgresRepository },

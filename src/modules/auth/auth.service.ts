@@ -7,6 +7,7 @@ import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
 import { UsersService } from '../users/users.service';
 import type { Device, Platform, RevokeReason } from './domain/device';
 import { OtpService } from './otp.service';
+import { PinService } from './pin.service';
 import { AuthRepository } from './ports/auth.repository';
 import { hashToken, TokenService } from './token.service';
 
@@ -24,6 +25,7 @@ export class AuthService extends AccessTokenVerifier {
   constructor(
     private readonly repo: AuthRepository,
     private readonly otp: OtpService,
+    private readonly pins: PinService,
     private readonly tokens: TokenService,
     private readonly users: UsersService,
     private readonly events: DomainEvents,
@@ -51,19 +53,38 @@ export class AuthService extends AccessTokenVerifier {
     await this.refuseBanned(input.phone);
     await this.otp.verify(input.phone, input.code, input.clientIp);
     const { user, created } = await this.users.findOrCreateByPhone(input.phone);
+    const deviceName = input.deviceName ?? '';
+    const platform = input.platform ?? 'web';
+    if (!created && (await this.pins.isSet(user.id)))
+      throw await this.pins.challenge(user.id, deviceName, platform);
+    return this.signInDevice({ userId: user.id, phone: user.phone, deviceName, platform }, created);
+  }
+
+  /** The second step of a sign-in whose account has a PIN: answers as verifyOtp does. */
+  async verifyPin(pinToken: string, pin: string): Promise<Session> {
+    const challenge = await this.pins.redeem(pinToken, pin);
+    const user = await this.users.get(challenge.userId);
+    await this.refuseBanned(user.phone);
+    return this.signInDevice({ ...challenge, phone: user.phone }, false);
+  }
+
+  private async signInDevice(
+    input: { userId: string; phone: string; deviceName: string; platform: Platform },
+    isNewUser: boolean,
+  ): Promise<Session> {
     const device = await this.repo.createDevice({
       id: uuidv7(),
-      userId: user.id,
-      name: input.deviceName ?? '',
-      platform: input.platform ?? 'web',
+      userId: input.userId,
+      name: input.deviceName,
+      platform: input.platform,
     });
     // A ban that landed while this sign-in ran has already revoked the devices it saw.
     if (await this.users.isPhoneBanned(input.phone)) {
       await this.repo.revokeDevice(device.id, 'banned');
       throw AppError.banned();
     }
-    await this.events.publish('device.registered', { userId: user.id, deviceId: device.id });
-    return this.openSession({ userId: user.id, deviceId: device.id }, created);
+    await this.events.publish('device.registered', { userId: input.userId, deviceId: device.id });
+    return this.openSession({ userId: input.userId, deviceId: device.id }, isNewUser);
   }
 
   async refresh(refreshToken: string): Promise<Session> {
