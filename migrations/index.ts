@@ -13,6 +13,7 @@ import { GroupAddPrivacy1796400000000 } from './1796400000000-group-add-privacy'
 import { SigningKeys1796500000000 } from './1796500000000-signing-keys';
 import { ReportsAndBans1796900000000 } from './1796900000000-reports-and-bans';
 import { TwoStepPin1796900001000 } from './1796900001000-two-step-pin';
+import { AccountDeletion1796900002000 } from './1796900002000-account-deletion';
 
 /**
  * Every migration, in order. `npm run migration:create -- <Name>` writes a new file;
@@ -34,4 +35,5 @@ export const allMigrations = [
   SigningKeys1796500000000,
   ReportsAndBans1796900000000,
   TwoStepPin1796900001000,
+  AccountDeletion1796900002000,
 ];

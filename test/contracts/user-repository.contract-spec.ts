@@ -57,6 +57,7 @@ export function userRepositoryContract(
           lastSeenAt: null,
           photoMediaId: null,
           createdAt: expect.any(Date),
+          deletedAt: null,
         });
         expect(Math.abs(user.createdAt.getTime() - before)).toBeLessThan(60_000);
       });

@@ -118,7 +118,7 @@ export interface ServerToClientEvents {
   presence: PresenceEvent;
   'session:revoked': {
     deviceId: string;
-    reason: 'logout' | 'device_removed' | 'token_reuse' | 'banned';
+    reason: 'logout' | 'device_removed' | 'token_reuse' | 'banned' | 'account_deleted';
   };
   'server:draining': { reconnectInMs: number };
   'conversation:updated': { conversationId: string };

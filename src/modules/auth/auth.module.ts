@@ -55,6 +55,6 @@ import { TokenService } from './token.service';
     },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [AccessTokenVerifier, AuthService, AuthRepository],
+  exports: [AccessTokenVerifier, AuthService, AuthRepository, PinService],
 })
 export class AuthModule {}

@@ -135,6 +135,17 @@ export class AuthService extends AccessTokenVerifier {
     await this.revoke(deviceId, 'device_removed');
   }
 
+  /**
+   * Accepts a sign-in code of the caller's phone requested after the account's last sign-in
+   * (for acts that need more than a stolen unlocked device: deleting the account), or throws.
+   */
+  async confirmFreshCode(auth: AuthContext, code: string, clientIp: string): Promise<void> {
+    const user = await this.users.get(auth.userId);
+    const devices = await this.repo.listDevices(auth.userId);
+    const lastSignIn = new Date(Math.max(...devices.map((d) => d.createdAt.getTime())));
+    await this.otp.verify(user.phone, code, clientIp, { issuedAfter: lastSignIn });
+  }
+
   /** Ends every session of a user at once: devices revoked, sockets dropped on every instance. */
   async endAllSessions(userId: string, reason: RevokeReason): Promise<void> {
     const devices = await this.repo.listDevices(userId);

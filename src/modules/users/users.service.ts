@@ -70,8 +70,10 @@ export class UsersService {
     return this.users.findManyByIds(ids);
   }
 
+  /** A user that exists and was not deleted. */
   async exists(id: string): Promise<boolean> {
-    return (await this.users.findById(id)) !== null;
+    const user = await this.users.findById(id);
+    return user !== null && user.deletedAt === null;
   }
 
   async updateProfile(id: string, patch: ProfilePatch): Promise<User> {
@@ -205,6 +207,18 @@ export class UsersService {
 
   async setBanned(id: string, banned: boolean): Promise<void> {
     if (!(await this.users.setBanned(id, banned))) throw AppError.notFound('User');
+  }
+
+  contactPhones(ownerId: string): Promise<string[]> {
+    return this.users.contactPhones(ownerId);
+  }
+
+  /** Deletes the account's personal data (see UserRepository.deleteAccount) and its photo. */
+  async deleteAccount(id: string): Promise<void> {
+    const deleted = await this.users.deleteAccount(id);
+    if (!deleted) throw AppError.notFound('User');
+    if (deleted.photoMediaId) await this.media.releasePicture(deleted.photoMediaId);
+    await this.blocks.changed(id);
   }
 
   isPhoneBanned(phone: string): Promise<boolean> {

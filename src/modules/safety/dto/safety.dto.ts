@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min, MaxLength } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { LowercaseId } from '../../../common/validation/lowercase-id';
 import { REPORT_REASONS, type ReportReason } from '../domain/report';
 
@@ -63,4 +73,14 @@ export class ReportResponseDto {
   })
   messages!: object[];
   @ApiProperty() createdAt!: string;
+}
+
+export class DeleteAccountDto {
+  @ApiProperty({
+    example: '123456',
+    description: 'A sign-in code requested after your last sign-in',
+  })
+  @IsString()
+  @Matches(/^\d{6}$/, { message: 'code must be 6 digits' })
+  code!: string;
 }
