@@ -49,7 +49,13 @@ export interface S3Settings {
  */
 export class AppConfig {
   readonly env: Environment['NODE_ENV'];
-  readonly http: { port: number; host: string; corsOrigin: string };
+  readonly http: {
+    port: number;
+    host: string;
+    corsOrigin: string;
+    /** Proxies whose X-Forwarded-For is believed (addresses, ranges, Express presets). */
+    trustProxy: string[];
+  };
   readonly dataDir: string;
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly role: Environment['APP_ROLE'];
@@ -89,6 +95,10 @@ export class AppConfig {
     adminPhones: ReadonlySet<string>;
     /** Reports one user may file in any hour; 0 = no limit. */
     reportsPerUserPerHour: number;
+    /** Contact uploads of more than 100 phones one user may make in any hour; 0 = no limit. */
+    contactUploadsPerHour: number;
+    /** Groups one user may create in any hour; 0 = no limit. */
+    groupsPerUserPerHour: number;
   };
   readonly messages: {
     rateLimitPerMinute: number;
@@ -104,7 +114,11 @@ export class AppConfig {
     /** Conversations one message may be forwarded to per sender per minute (0: no limit). */
     forwardMaxChats: number;
   };
-  readonly realtime: { maxPayloadBytes: number };
+  readonly realtime: {
+    maxPayloadBytes: number;
+    /** Socket.IO handshakes one client address may make in any minute; 0 = no limit. */
+    connectionsPerIpPerMinute: number;
+  };
   readonly presence: {
     graceMs: number;
     ttlMs: number;
@@ -145,7 +159,12 @@ export class AppConfig {
 
   constructor(e: Environment) {
     this.env = e.NODE_ENV;
-    this.http = { port: e.PORT, host: e.HOST, corsOrigin: e.CORS_ORIGIN };
+    this.http = {
+      port: e.PORT,
+      host: e.HOST,
+      corsOrigin: e.CORS_ORIGIN,
+      trustProxy: e.TRUST_PROXY,
+    };
     this.dataDir = resolve(e.DATA_DIR);
     this.logLevel = e.LOG_LEVEL;
     this.role = e.APP_ROLE;
@@ -177,6 +196,8 @@ export class AppConfig {
     this.safety = {
       adminPhones: new Set(e.ADMIN_PHONES),
       reportsPerUserPerHour: e.REPORTS_PER_USER_PER_HOUR,
+      contactUploadsPerHour: e.CONTACT_UPLOADS_PER_HOUR,
+      groupsPerUserPerHour: e.GROUPS_PER_USER_PER_HOUR,
     };
     this.messages = {
       rateLimitPerMinute: e.MESSAGE_RATE_LIMIT_PER_MINUTE,
@@ -188,7 +209,10 @@ export class AppConfig {
       deleteWindowSec: e.MESSAGE_DELETE_WINDOW_SEC,
       forwardMaxChats: e.FORWARD_MAX_CHATS,
     };
-    this.realtime = { maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES };
+    this.realtime = {
+      maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES,
+      connectionsPerIpPerMinute: e.SOCKET_CONNECTIONS_PER_IP_PER_MINUTE,
+    };
     this.presence = {
       graceMs: e.PRESENCE_GRACE_MS,
       ttlMs: e.PRESENCE_TTL_MS,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidTrustList } from '../http/client-address';
 
 const bool = (fallback: boolean) =>
   z
@@ -91,6 +92,8 @@ export const environmentSchema = z.object({
     ),
   REPORTS_PER_USER_PER_HOUR: int(20),
   PIN_MAX_ATTEMPTS: int(5),
+  CONTACT_UPLOADS_PER_HOUR: int(1),
+  GROUPS_PER_USER_PER_HOUR: int(10),
   SMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   MESSAGE_RATE_LIMIT_PER_MINUTE: int(100),
@@ -118,6 +121,24 @@ export const environmentSchema = z.object({
     .default('parley'),
   SHUTDOWN_GRACE_MS: int(10000),
   CORS_ORIGIN: z.string().default('*'),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined
+        ? ['loopback', 'linklocal', 'uniquelocal']
+        : v.trim() === 'false'
+          ? []
+          : v
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean),
+    )
+    .refine(
+      isValidTrustList,
+      'must be false or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+    ),
+  SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: int(0),
 
   MEDIA_MAX_IMAGE_BYTES: int(16 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
   MEDIA_MAX_VIDEO_BYTES: int(100 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from 'uuidv7';
+import { AppConfig } from '../../common/config/app-config';
 import { AppError } from '../../common/errors';
+import { RateLimiter } from '../../common/rate-limit/rate-limiter';
 import { DomainEvents } from '../../common/events/domain-events';
 import { MediaService } from '../media/media.service';
 import type { MediaRecord } from '../media/domain/media';
@@ -12,6 +14,10 @@ import {
   type ProfilePatch,
   type RegisteredContact,
 } from './ports/user.repository';
+
+const HOUR_MS = 3_600_000;
+/** Contact uploads up to this many phones (a delta of new contacts) are never limited. */
+export const CONTACT_SMALL_UPLOAD = 100;
 
 export interface PublicProfile {
   id: string;
@@ -54,6 +60,8 @@ export class UsersService {
     private readonly events: DomainEvents,
     private readonly blocks: BlockCache,
     private readonly media: MediaService,
+    private readonly limiter: RateLimiter,
+    private readonly config: AppConfig,
   ) {}
 
   findOrCreateByPhone(phone: string): Promise<{ user: User; created: boolean }> {
@@ -141,7 +149,21 @@ export class UsersService {
     return this.users.setLastSeen(id, at);
   }
 
-  replaceContacts(ownerId: string, phones: readonly string[]): Promise<RegisteredContact[]> {
+  /**
+   * Replaces the address book. Uploads of more than CONTACT_SMALL_UPLOAD phones are limited
+   * per hour (CONTACT_UPLOADS_PER_HOUR): one full sync an hour, deltas beyond it, so nobody
+   * walks the phone-number space to learn who is registered.
+   */
+  async replaceContacts(ownerId: string, phones: readonly string[]): Promise<RegisteredContact[]> {
+    const limit = this.config.safety.contactUploadsPerHour;
+    if (limit > 0 && new Set(phones).size > CONTACT_SMALL_UPLOAD) {
+      const decision = await this.limiter.consume(`contacts:${ownerId}`, limit, HOUR_MS);
+      if (!decision.allowed)
+        throw AppError.rateLimited(
+          decision.retryAfterMs,
+          `At most ${limit} uploads of more than ${CONTACT_SMALL_UPLOAD} contacts per hour`,
+        );
+    }
     return this.users.replaceContacts(ownerId, phones);
   }
 
