@@ -164,7 +164,9 @@ export class UsersService {
           `At most ${limit} uploads of more than ${CONTACT_SMALL_UPLOAD} contacts per hour`,
         );
     }
-    return this.users.replaceContacts(ownerId, phones);
+    const contacts = await this.users.replaceContacts(ownerId, phones);
+    await this.events.publish('user.relations.changed', { userId: ownerId });
+    return contacts;
   }
 
   listContacts(ownerId: string): Promise<RegisteredContact[]> {
@@ -180,12 +182,14 @@ export class UsersService {
     await this.get(blockedId);
     await this.users.block(blockerId, blockedId);
     await this.blocks.changed(blockerId);
+    await this.events.publish('user.relations.changed', { userId: blockerId });
   }
 
   async unblock(blockerId: string, blockedId: string): Promise<void> {
     await this.get(blockedId);
     await this.users.unblock(blockerId, blockedId);
     await this.blocks.changed(blockerId);
+    await this.events.publish('user.relations.changed', { userId: blockerId });
   }
 
   /**
