@@ -152,6 +152,8 @@ export class AppConfig {
     ffmpegPath: string;
     ffprobePath: string;
     ffmpegTimeoutMs: number;
+    /** Image uploads waiting for a re-encoding slot per instance; beyond it 503. 0 = no bound. */
+    imageQueueMax: number;
   };
   /** Set when media lives in an S3-compatible store (S3_BUCKET); local disk otherwise. */
   readonly s3: S3Settings | undefined;
@@ -251,6 +253,7 @@ export class AppConfig {
       ffmpegPath: e.MEDIA_FFMPEG_PATH,
       ffprobePath: e.MEDIA_FFPROBE_PATH,
       ffmpegTimeoutMs: e.MEDIA_FFMPEG_TIMEOUT_MS,
+      imageQueueMax: e.MEDIA_IMAGE_QUEUE_MAX,
     };
     this.s3 = e.S3_BUCKET
       ? {

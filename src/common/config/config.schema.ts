@@ -154,6 +154,7 @@ export const environmentSchema = z.object({
   MEDIA_FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   MEDIA_FFPROBE_PATH: z.string().min(1).default('ffprobe'),
   MEDIA_FFMPEG_TIMEOUT_MS: int(30_000, 100),
+  MEDIA_IMAGE_QUEUE_MAX: int(32),
 
   CALL_RING_TIMEOUT_SEC: int(30, 1),
   CALL_DISCONNECT_GRACE_SEC: int(10, 1),
