@@ -12,6 +12,9 @@ import { Pictures1796300002000 } from './1796300002000-pictures';
 import { GroupAddPrivacy1796400000000 } from './1796400000000-group-add-privacy';
 import { SigningKeys1796500000000 } from './1796500000000-signing-keys';
 import { E2eKeys1796800000000 } from './1796800000000-e2e-keys';
+import { ReportsAndBans1796900000000 } from './1796900000000-reports-and-bans';
+import { TwoStepPin1796900001000 } from './1796900001000-two-step-pin';
+import { AccountDeletion1796900002000 } from './1796900002000-account-deletion';
 
 /**
  * Every migration, in order. `npm run migration:create -- <Name>` writes a new file;
@@ -32,4 +35,7 @@ export const allMigrations = [
   GroupAddPrivacy1796400000000,
   SigningKeys1796500000000,
   E2eKeys1796800000000,
+  ReportsAndBans1796900000000,
+  TwoStepPin1796900001000,
+  AccountDeletion1796900002000,
 ];

@@ -20,6 +20,7 @@ import { CallsModule } from './modules/calls/calls.module';
 import { KeysModule } from './modules/keys/keys.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
+import { SafetyModule } from './modules/safety/safety.module';
 
 @Module({})
 export class AppModule {
@@ -49,6 +50,7 @@ export class AppModule {
         NotificationsModule,
         CallsModule,
         KeysModule,
+        SafetyModule,
       ],
     };
   }

@@ -32,7 +32,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   const httpMetrics = app.get(HttpMetricsMiddleware);
   app.use(httpMetrics.use.bind(httpMetrics));
   app.useBodyParser('json', { limit: '1mb' });
-  app.set('trust proxy', true);
+  // X-Forwarded-For counts only when it comes from a configured proxy (TRUST_PROXY).
+  app.set('trust proxy', config.http.trustProxy.length ? config.http.trustProxy : false);
   app.disable('x-powered-by');
   app.enableCors({
     origin: config.http.corsOrigin === '*' ? true : config.http.corsOrigin.split(','),

@@ -93,6 +93,8 @@ export async function startCluster(
       JWT_ACCESS_TTL_SEC: '7200',
       MESSAGE_RATE_LIMIT_PER_MINUTE: '0',
       OTP_MAX_PER_WINDOW: '0',
+      GROUPS_PER_USER_PER_HOUR: '0',
+      CONTACT_UPLOADS_PER_HOUR: '0',
       SHUTDOWN_GRACE_MS: '2000',
     };
   };

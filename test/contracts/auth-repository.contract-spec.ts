@@ -74,8 +74,11 @@ export function authRepositoryContract(
           codeHash: 'the-hash',
           attempts: 0,
           expiresAt: expect.any(Date),
+          createdAt: expect.any(Date),
         });
         expect(live!.expiresAt.getTime()).toBe(expiresAt.getTime());
+        // When it was requested: a fresh code is one issued after a given time.
+        expect(Math.abs(live!.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
       });
 
       it('keeps phones apart', async () => {
@@ -123,7 +126,13 @@ export function authRepositoryContract(
           const claim = await repo.claimOtpAttempt(phone, new Date(), 3);
           expect(claim).toEqual({
             status: 'claimed',
-            otp: { id, codeHash: 'h', attempts: i, expiresAt: expect.any(Date) },
+            otp: {
+              id,
+              codeHash: 'h',
+              attempts: i,
+              expiresAt: expect.any(Date),
+              createdAt: expect.any(Date),
+            },
           });
         }
         const dead = await repo.claimOtpAttempt(phone, new Date(), 3);

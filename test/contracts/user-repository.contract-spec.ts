@@ -57,6 +57,7 @@ export function userRepositoryContract(
           lastSeenAt: null,
           photoMediaId: null,
           createdAt: expect.any(Date),
+          deletedAt: null,
         });
         expect(Math.abs(user.createdAt.getTime() - before)).toBeLessThan(60_000);
       });
@@ -407,6 +408,22 @@ export function userRepositoryContract(
         await repo.replaceContacts(alice.id, [bob.phone]);
         await repo.block(alice.id, bob.id);
         expect(contactIds(await repo.listContacts(alice.id))).toEqual([bob.id]);
+      });
+    });
+
+    describe('bans', () => {
+      it('bans and unbans by id, seen by phone; unknown users are refused', async () => {
+        const alice = await newUser();
+        const bob = await newUser();
+        expect(await repo.isPhoneBanned(alice.phone)).toBe(false);
+        expect(await repo.setBanned(alice.id, true)).toBe(true);
+        expect(await repo.setBanned(alice.id, true)).toBe(true);
+        expect(await repo.isPhoneBanned(alice.phone)).toBe(true);
+        expect(await repo.isPhoneBanned(bob.phone)).toBe(false);
+        expect(await repo.isPhoneBanned(uniquePhone())).toBe(false);
+        expect(await repo.setBanned(alice.id, false)).toBe(true);
+        expect(await repo.isPhoneBanned(alice.phone)).toBe(false);
+        expect(await repo.setBanned(uuidv7(), true)).toBe(false);
       });
     });
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
-import { connect, request, signIn } from '../utils/clients';
+import { connect, nextEvent, request, signIn } from '../utils/clients';
+import { http } from '../utils/http';
 import { startTestApp, type TestApp } from '../utils/test-app';
 
 const ids = (n: number) => Array.from({ length: n }, () => randomUUID());
@@ -71,5 +72,43 @@ describe('presence limits (e2e)', () => {
     const socket = await online(off);
     for (let i = 0; i < 6; i++)
       expect((await request(socket, 'presence:subscribe', { userIds: ids(400) })).ok).toBe(true);
+  });
+  it('a block, or a contact change, decides at once what the watchers see', async () => {
+    const target = await signIn(off);
+    const viewer = await signIn(off);
+    await http(off.api, 'PUT', '/contacts', {
+      token: viewer.accessToken,
+      body: { phones: [target.phone] },
+    });
+    const st = await connect(off, target.accessToken);
+    const sv = await connect(off, viewer.accessToken);
+    sockets.push(st, sv);
+    const ack = await request(sv, 'presence:subscribe', { userIds: [target.userId] });
+    expect(ack.presence).toEqual([
+      expect.objectContaining({ userId: target.userId, online: true }),
+    ]);
+
+    const hidden = nextEvent(sv, 'presence', (p: { userId: string }) => p.userId === target.userId);
+    await http(off.api, 'POST', `/users/${viewer.userId}/block`, { token: target.accessToken });
+    expect(await hidden).toEqual({ userId: target.userId, online: null, lastSeen: null });
+
+    const shown = nextEvent(sv, 'presence', (p: { userId: string }) => p.userId === target.userId);
+    await http(off.api, 'DELETE', `/users/${viewer.userId}/block`, { token: target.accessToken });
+    expect(await shown).toMatchObject({ userId: target.userId, online: true });
+
+    // "contacts" only: the target dropping the viewer from their contacts hides them at once.
+    await http(off.api, 'PUT', '/users/me/privacy', {
+      token: target.accessToken,
+      body: { lastSeen: 'contacts', readReceipts: true },
+    });
+    await http(off.api, 'PUT', '/contacts', {
+      token: target.accessToken,
+      body: { phones: [viewer.phone] },
+    });
+    const dropped = nextEvent(sv, 'presence', (p: { userId: string; online: unknown }) => {
+      return p.userId === target.userId && p.online === null;
+    });
+    await http(off.api, 'PUT', '/contacts', { token: target.accessToken, body: { phones: [] } });
+    expect(await dropped).toEqual({ userId: target.userId, online: null, lastSeen: null });
   });
 });

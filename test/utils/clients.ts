@@ -45,10 +45,12 @@ export function connect(
   app: Pick<TestApp, 'url'>,
   token: string | undefined,
   timeoutMs = 5000,
+  headers?: Record<string, string>,
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = io(app.url, {
       auth: token === undefined ? {} : { token },
+      extraHeaders: headers,
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,

@@ -55,6 +55,8 @@ export async function startServerProcess(
         JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
         MESSAGE_RATE_LIMIT_PER_MINUTE: '0',
         OTP_MAX_PER_WINDOW: '0',
+        GROUPS_PER_USER_PER_HOUR: '0',
+        CONTACT_UPLOADS_PER_HOUR: '0',
         SHUTDOWN_GRACE_MS: '3000',
         ...(env.DATABASE_URL ? { REDIS_KEY_PREFIX: redisPrefixFor(env.DATABASE_URL) } : {}),
         ...env,

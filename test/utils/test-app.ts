@@ -102,6 +102,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     REDIS_KEY_PREFIX: redisPrefixFor(databaseUrl ?? dataDir),
     MESSAGE_RATE_LIMIT_PER_MINUTE: '0',
     OTP_MAX_PER_WINDOW: '0',
+    GROUPS_PER_USER_PER_HOUR: '0',
+    CONTACT_UPLOADS_PER_HOUR: '0',
     ...options.env,
   };
   // Each app gets a keyspace of its own, as it gets a database; seq buckets of 128 make

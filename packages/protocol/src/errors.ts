@@ -38,8 +38,10 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: ErrorDetail[];
-  /** RATE_LIMITED only: how long to wait before trying again. */
+  /** RATE_LIMITED and SERVICE_UNAVAILABLE: how long to wait before trying again. */
   retryAfterMs?: number;
+  /** PIN_REQUIRED only: the token that POST /auth/pin takes with the PIN. */
+  pinToken?: string;
 }
 
 export interface RestErrorBody extends ErrorBody {

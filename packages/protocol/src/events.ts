@@ -149,7 +149,8 @@ export interface MediaReadyEvent {
   durationMs?: number;
 }
 
-export type RevokeReason = 'logout' | 'device_removed' | 'token_reuse';
+export type RevokeReason =
+  'logout' | 'device_removed' | 'token_reuse' | 'banned' | 'account_deleted';
 
 /** Server-to-client Socket.IO events and their payloads. */
 export interface ServerEventMap {

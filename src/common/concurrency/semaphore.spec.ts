@@ -1,4 +1,4 @@
-import { mapLimit, Semaphore } from './semaphore';
+import { mapLimit, QueueFullError, Semaphore } from './semaphore';
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
@@ -56,6 +56,19 @@ describe('Semaphore', () => {
     const semaphore = new Semaphore(1);
     await expect(semaphore.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(semaphore.run(() => Promise.resolve(7))).resolves.toBe(7);
+  });
+
+  it('refuses at once beyond `maxWaiting` waiting tasks, and admits again once they drain', async () => {
+    const semaphore = new Semaphore(1, 2);
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const held = semaphore.run(() => opened);
+    const waiting = [semaphore.run(async () => 1), semaphore.run(async () => 2)];
+    await expect(semaphore.run(async () => 3)).rejects.toBeInstanceOf(QueueFullError);
+    open();
+    await held;
+    expect(await Promise.all(waiting)).toEqual([1, 2]);
+    expect(await semaphore.run(async () => 4)).toBe(4);
   });
 
   it('refuses a limit below one', () => {

@@ -45,7 +45,12 @@ describe('loadConfig', () => {
     it('fills in every setting', () => {
       const config = load();
       expect(config.env).toBe('development');
-      expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', corsOrigin: '*' });
+      expect(config.http).toEqual({
+        port: 3000,
+        host: '0.0.0.0',
+        corsOrigin: '*',
+        trustProxy: ['loopback', 'linklocal', 'uniquelocal'],
+      });
       expect(config.dataDir).toBe(resolve(dataDir));
       expect(config.logLevel).toBe('info');
       expect(config.role).toBe('all');
@@ -71,8 +76,15 @@ describe('loadConfig', () => {
         otpGlobalPerHour: 1000,
         otpMaxPerWindow: 3,
         otpWindowSec: 900,
+        pinMaxAttempts: 5,
       });
       expect(config.sms).toEqual({ driver: 'log', webhookUrl: undefined });
+      expect(config.safety).toEqual({
+        adminPhones: new Set(),
+        reportsPerUserPerHour: 20,
+        contactUploadsPerHour: 1,
+        groupsPerUserPerHour: 10,
+      });
       expect(config.messages).toEqual({
         rateLimitPerMinute: 100,
         retentionDays: 30,
@@ -83,7 +95,10 @@ describe('loadConfig', () => {
         deleteWindowSec: 172_800,
         forwardMaxChats: 5,
       });
-      expect(config.realtime).toEqual({ maxPayloadBytes: 1024 * 1024 });
+      expect(config.realtime).toEqual({
+        maxPayloadBytes: 1024 * 1024,
+        connectionsPerIpPerMinute: 0,
+      });
       expect(config.shutdownGraceMs).toBe(10000);
       expect(config.calls).toEqual({
         ringTimeoutSec: 30,
@@ -136,12 +151,14 @@ describe('loadConfig', () => {
         MESSAGE_DELETE_WINDOW_SEC: '60',
         FORWARD_MAX_CHATS: '0',
         CORS_ORIGIN: 'https://a.example,https://b.example',
+        TRUST_PROXY: '10.0.0.0/8, 192.0.2.7,loopback',
       });
       expect(config.env).toBe('test');
       expect(config.http).toEqual({
         port: 8080,
         host: '127.0.0.1',
         corsOrigin: 'https://a.example,https://b.example',
+        trustProxy: ['10.0.0.0/8', '192.0.2.7', 'loopback'],
       });
       expect(config.logLevel).toBe('debug');
       expect(config.database).toMatchObject({
@@ -221,6 +238,19 @@ describe('loadConfig', () => {
         expectRefused({ DATABASE_URL: url }, 'DATABASE_URL');
       },
     );
+
+    it('ADMIN_PHONES is a comma-separated list of E.164 phones', () => {
+      expect([
+        ...load({ ADMIN_PHONES: ' +14155550100 ,+442071838750' }).safety.adminPhones,
+      ]).toEqual(['+14155550100', '+442071838750']);
+      expectRefused({ ADMIN_PHONES: '+14155550100,4155550101' }, 'ADMIN_PHONES');
+    });
+
+    it('TRUST_PROXY is false or a list of addresses, ranges and presets', () => {
+      expect(load({ TRUST_PROXY: 'false' }).http.trustProxy).toEqual([]);
+      expectRefused({ TRUST_PROXY: 'true' }, 'TRUST_PROXY');
+      expectRefused({ TRUST_PROXY: '10.0.0.0/99' }, 'TRUST_PROXY');
+    });
 
     it('REDIS_URL must be a redis URL', () => {
       expectRefused({ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL');

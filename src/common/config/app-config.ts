@@ -80,7 +80,13 @@ function parseReplication(value: string): Record<string, string | number> {
  */
 export class AppConfig {
   readonly env: Environment['NODE_ENV'];
-  readonly http: { port: number; host: string; corsOrigin: string };
+  readonly http: {
+    port: number;
+    host: string;
+    corsOrigin: string;
+    /** Proxies whose X-Forwarded-For is believed (addresses, ranges, Express presets). */
+    trustProxy: string[];
+  };
   readonly dataDir: string;
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly role: Environment['APP_ROLE'];
@@ -114,8 +120,20 @@ export class AppConfig {
     /** A shorter burst limit per phone, per `otpWindowSec`; 0 = none. */
     otpMaxPerWindow: number;
     otpWindowSec: number;
+    /** Wrong two-step PINs per account in any hour before POST /auth/pin is refused; 0 = no limit. */
+    pinMaxAttempts: number;
   };
   readonly sms: { driver: Environment['SMS_DRIVER']; webhookUrl: string | undefined };
+  readonly safety: {
+    /** Phones of the operators who may review reports and ban users. */
+    adminPhones: ReadonlySet<string>;
+    /** Reports one user may file in any hour; 0 = no limit. */
+    reportsPerUserPerHour: number;
+    /** Contact uploads of more than 100 phones one user may make in any hour; 0 = no limit. */
+    contactUploadsPerHour: number;
+    /** Groups one user may create in any hour; 0 = no limit. */
+    groupsPerUserPerHour: number;
+  };
   readonly messages: {
     rateLimitPerMinute: number;
     retentionDays: number;
@@ -130,7 +148,11 @@ export class AppConfig {
     /** Conversations one message may be forwarded to per sender per minute (0: no limit). */
     forwardMaxChats: number;
   };
-  readonly realtime: { maxPayloadBytes: number };
+  readonly realtime: {
+    maxPayloadBytes: number;
+    /** Socket.IO handshakes one client address may make in any minute; 0 = no limit. */
+    connectionsPerIpPerMinute: number;
+  };
   readonly presence: {
     graceMs: number;
     ttlMs: number;
@@ -172,6 +194,8 @@ export class AppConfig {
     ffmpegPath: string;
     ffprobePath: string;
     ffmpegTimeoutMs: number;
+    /** Image uploads waiting for a re-encoding slot per instance; beyond it 503. 0 = no bound. */
+    imageQueueMax: number;
   };
   /** Set when media lives in an S3-compatible store (S3_BUCKET); local disk otherwise. */
   readonly s3: S3Settings | undefined;
@@ -179,7 +203,12 @@ export class AppConfig {
 
   constructor(e: Environment) {
     this.env = e.NODE_ENV;
-    this.http = { port: e.PORT, host: e.HOST, corsOrigin: e.CORS_ORIGIN };
+    this.http = {
+      port: e.PORT,
+      host: e.HOST,
+      corsOrigin: e.CORS_ORIGIN,
+      trustProxy: e.TRUST_PROXY,
+    };
     this.dataDir = resolve(e.DATA_DIR);
     this.logLevel = e.LOG_LEVEL;
     this.role = e.APP_ROLE;
@@ -221,8 +250,15 @@ export class AppConfig {
       otpGlobalPerHour: e.OTP_GLOBAL_PER_HOUR,
       otpMaxPerWindow: e.OTP_MAX_PER_WINDOW,
       otpWindowSec: e.OTP_WINDOW_SEC,
+      pinMaxAttempts: e.PIN_MAX_ATTEMPTS,
     };
     this.sms = { driver: e.SMS_DRIVER, webhookUrl: e.SMS_WEBHOOK_URL };
+    this.safety = {
+      adminPhones: new Set(e.ADMIN_PHONES),
+      reportsPerUserPerHour: e.REPORTS_PER_USER_PER_HOUR,
+      contactUploadsPerHour: e.CONTACT_UPLOADS_PER_HOUR,
+      groupsPerUserPerHour: e.GROUPS_PER_USER_PER_HOUR,
+    };
     this.messages = {
       rateLimitPerMinute: e.MESSAGE_RATE_LIMIT_PER_MINUTE,
       retentionDays: e.MESSAGE_RETENTION_DAYS,
@@ -233,7 +269,10 @@ export class AppConfig {
       deleteWindowSec: e.MESSAGE_DELETE_WINDOW_SEC,
       forwardMaxChats: e.FORWARD_MAX_CHATS,
     };
-    this.realtime = { maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES };
+    this.realtime = {
+      maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES,
+      connectionsPerIpPerMinute: e.SOCKET_CONNECTIONS_PER_IP_PER_MINUTE,
+    };
     this.presence = {
       graceMs: e.PRESENCE_GRACE_MS,
       ttlMs: e.PRESENCE_TTL_MS,
@@ -277,6 +316,7 @@ export class AppConfig {
       ffmpegPath: e.MEDIA_FFMPEG_PATH,
       ffprobePath: e.MEDIA_FFPROBE_PATH,
       ffmpegTimeoutMs: e.MEDIA_FFMPEG_TIMEOUT_MS,
+      imageQueueMax: e.MEDIA_IMAGE_QUEUE_MAX,
     };
     this.s3 = e.S3_BUCKET
       ? {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidTrustList } from '../http/client-address';
 
 const bool = (fallback: boolean) =>
   z
@@ -105,6 +106,23 @@ export const environmentSchema = z.object({
   OTP_MAX_PER_WINDOW: int(3),
   OTP_WINDOW_SEC: int(900, 1),
   SMS_DRIVER: z.enum(['log', 'webhook']).default('log'),
+  ADMIN_PHONES: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((p) => /^\+[1-9]\d{6,14}$/.test(p)),
+      'must be a comma-separated list of E.164 phone numbers',
+    ),
+  REPORTS_PER_USER_PER_HOUR: int(20),
+  PIN_MAX_ATTEMPTS: int(5),
+  CONTACT_UPLOADS_PER_HOUR: int(1),
+  GROUPS_PER_USER_PER_HOUR: int(10),
   SMS_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
 
   MESSAGE_RATE_LIMIT_PER_MINUTE: int(100),
@@ -132,6 +150,24 @@ export const environmentSchema = z.object({
     .default('parley'),
   SHUTDOWN_GRACE_MS: int(10000),
   CORS_ORIGIN: z.string().default('*'),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined
+        ? ['loopback', 'linklocal', 'uniquelocal']
+        : v.trim() === 'false'
+          ? []
+          : v
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean),
+    )
+    .refine(
+      isValidTrustList,
+      'must be false or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+    ),
+  SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: int(0),
 
   MEDIA_MAX_IMAGE_BYTES: int(16 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
   MEDIA_MAX_VIDEO_BYTES: int(100 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
@@ -147,6 +183,7 @@ export const environmentSchema = z.object({
   MEDIA_FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   MEDIA_FFPROBE_PATH: z.string().min(1).default('ffprobe'),
   MEDIA_FFMPEG_TIMEOUT_MS: int(30_000, 100),
+  MEDIA_IMAGE_QUEUE_MAX: int(32),
 
   KEYS_FETCH_BURST: int(6),
   KEYS_FETCH_REFILL_SEC: int(600, 1),

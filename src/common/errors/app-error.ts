@@ -8,6 +8,8 @@ export interface ErrorBody {
   message: string;
   details?: ErrorDetail[];
   retryAfterMs?: number;
+  /** PIN_REQUIRED only: the token that POST /auth/pin takes with the PIN. */
+  pinToken?: string;
 }
 
 /** Bounds on what one error tells a client, whatever the input that caused it. */
@@ -24,7 +26,7 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly extra: { details?: ErrorDetail[]; retryAfterMs?: number } = {},
+    readonly extra: { details?: ErrorDetail[]; retryAfterMs?: number; pinToken?: string } = {},
   ) {
     super(message);
     this.name = 'AppError';
@@ -45,6 +47,7 @@ export class AppError extends Error {
         body.details.push(`… and ${details.length - MAX_DETAILS} more`);
     }
     if (this.extra.retryAfterMs !== undefined) body.retryAfterMs = this.extra.retryAfterMs;
+    if (this.extra.pinToken !== undefined) body.pinToken = this.extra.pinToken;
     return body;
   }
 
@@ -67,6 +70,9 @@ export class AppError extends Error {
     return new AppError(ErrorCode.RATE_LIMITED, message, {
       retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)),
     });
+  }
+  static banned(): AppError {
+    return new AppError(ErrorCode.BANNED, 'This account is banned');
   }
   static tooLarge(message: string): AppError {
     return new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message);

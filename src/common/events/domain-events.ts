@@ -9,6 +9,11 @@ export interface DomainEventMap {
     readReceipts: boolean;
     lastSeen: 'everyone' | 'contacts' | 'nobody';
   };
+  /**
+   * Who the user blocked, or whose phones are in their contacts, changed: what others may
+   * see of them (presence) is to be decided again.
+   */
+  'user.relations.changed': { userId: string };
   /** New messages were stored in these conversations (one event per write batch). */
   'messages.stored': { conversationIds: string[] };
   /**

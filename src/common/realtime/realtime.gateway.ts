@@ -8,7 +8,10 @@ import {
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { Server, Socket } from 'socket.io';
 import { AccessTokenVerifier, type AuthContext } from '../auth/auth-context';
+import { AppConfig } from '../config/app-config';
 import { AppError, ErrorCode, toAppError } from '../errors';
+import { ClientAddress } from '../http/client-address';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { LifecycleState } from '../health/lifecycle.state';
 import { errorCounter, MetricsRegistry } from '../metrics/metrics.registry';
 import { assertNoNulCharacter } from '../validation/text-safety';
@@ -46,6 +49,7 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private readonly eventSeconds: Histogram;
   private readonly errors: Counter;
   private inFlight = 0;
+  private readonly clientAddress: ClientAddress;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -54,8 +58,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     private readonly emitter: RealtimeEmitter,
     private readonly lifecycle: SocketLifecycle,
     private readonly state: LifecycleState,
+    private readonly limiter: RateLimiter,
+    private readonly config: AppConfig,
     metrics: MetricsRegistry,
   ) {
+    this.clientAddress = new ClientAddress(config.http.trustProxy);
     this.connections = metrics.gauge('parley_socket_connections', 'Connected Socket.IO clients');
     this.events = metrics.counter(
       'parley_socket_events_total',
@@ -75,6 +82,11 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   afterInit(server: Server): void {
     this.emitter.attach(server);
     server.use((socket, next) => {
+      this.limitConnections(socket).then(next, () =>
+        next(new Error(ErrorCode.SERVICE_UNAVAILABLE)),
+      );
+    });
+    server.use((socket, next) => {
       if (this.state.isDraining) {
         next(new Error('SERVICE_UNAVAILABLE'));
         return;
@@ -92,6 +104,21 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
         () => next(new Error('UNAUTHORIZED')),
       );
     });
+  }
+
+  /**
+   * Handshakes per client address per minute (SOCKET_CONNECTIONS_PER_IP_PER_MINUTE), before
+   * any token is checked: a reconnect loop costs a database read per attempt otherwise.
+   */
+  private async limitConnections(socket: Socket): Promise<Error | undefined> {
+    const limit = this.config.realtime.connectionsPerIpPerMinute;
+    if (limit <= 0) return undefined;
+    const ip = this.clientAddress.of(socket.request);
+    const decision = await this.limiter.consume(`socket-conn:${ip}`, limit, 60_000);
+    if (decision.allowed) return undefined;
+    const refused = new Error(ErrorCode.RATE_LIMITED) as Error & { data?: object };
+    refused.data = { retryAfterMs: decision.retryAfterMs };
+    return refused;
   }
 
   async handleConnection(socket: Socket): Promise<void> {

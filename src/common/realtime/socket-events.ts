@@ -116,7 +116,10 @@ export interface ServerToClientEvents {
   receipt: ReceiptEvent;
   typing: TypingEvent;
   presence: PresenceEvent;
-  'session:revoked': { deviceId: string; reason: 'logout' | 'device_removed' | 'token_reuse' };
+  'session:revoked': {
+    deviceId: string;
+    reason: 'logout' | 'device_removed' | 'token_reuse' | 'banned' | 'account_deleted';
+  };
   'server:draining': { reconnectInMs: number };
   'conversation:updated': { conversationId: string };
   'media:ready': MediaReadyEvent;

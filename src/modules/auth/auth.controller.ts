@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Ip, Param, Post, Put } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -16,8 +16,11 @@ import {
   RefreshDto,
   RequestOtpDto,
   SessionResponseDto,
+  SetPinDto,
   VerifyOtpDto,
+  VerifyPinDto,
 } from './dto/auth.dto';
+import { PinService } from './pin.service';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -41,6 +44,14 @@ export class AuthController {
   @ApiOkResponse({ type: SessionResponseDto })
   verify(@Body() dto: VerifyOtpDto, @Ip() clientIp: string): Promise<Session> {
     return this.auth.verifyOtp({ ...dto, clientIp });
+  }
+
+  @Public()
+  @Post('pin')
+  @HttpCode(200)
+  @ApiOkResponse({ type: SessionResponseDto })
+  verifyPin(@Body() dto: VerifyPinDto): Promise<Session> {
+    return this.auth.verifyPin(dto.pinToken, dto.pin);
   }
 
   @Public()
@@ -88,5 +99,26 @@ export class DevicesController {
     @Param('deviceId', UuidParamPipe) deviceId: string,
   ): Promise<void> {
     await this.auth.removeDevice(auth, deviceId);
+  }
+}
+
+@ApiTags('auth')
+@ApiBearerAuth()
+@Controller('users/me/pin')
+export class PinController {
+  constructor(private readonly pins: PinService) {}
+
+  @Put()
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Two-step verification on, with this PIN' })
+  async set(@CurrentAuth() auth: AuthContext, @Body() dto: SetPinDto): Promise<void> {
+    await this.pins.set(auth.userId, dto.pin);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Two-step verification off' })
+  async remove(@CurrentAuth() auth: AuthContext): Promise<void> {
+    await this.pins.remove(auth.userId);
   }
 }

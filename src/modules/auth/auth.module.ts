@@ -8,12 +8,15 @@ import { UsersModule } from '../users/users.module';
 import { AuthPostgresRepository } from './adapters/postgres/auth.postgres.repository';
 import { SmsLogSender } from './adapters/log/sms.log.sender';
 import { SmsWebhookSender } from './adapters/webhook/sms.webhook.sender';
-import { AuthController, DevicesController } from './auth.controller';
+import { AuthController, DevicesController, PinController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { DeviceCache } from './device-cache';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { OtpService } from './otp.service';
+import { PinService } from './pin.service';
+import { PinRepository } from './ports/pin.repository';
+import { PinPostgresRepository } from './adapters/postgres/pin.postgres.repository';
 import { PurgeExpiredAuthDataProcessor } from './processors/purge-expired-auth-data.processor';
 import { AuthRepository } from './ports/auth.repository';
 import { SmsSender } from './ports/sms.sender';
@@ -32,11 +35,13 @@ import { TokenService } from './token.service';
       verifyOptions: { algorithms: ['HS256'], issuer: 'parley' },
     }),
   ],
-  controllers: [AuthController, DevicesController],
+  controllers: [AuthController, DevicesController, PinController],
   providers: [
     AuthService,
     DeviceCache,
     OtpService,
+    PinService,
+    { provide: PinRepository, useClass: PinPostgresRepository },
     TokenService,
     SigningKeys,
     { provide: SigningKeyRepository, useClass: SigningKeyPostgresRepository },
@@ -52,6 +57,6 @@ import { TokenService } from './token.service';
     },
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [AccessTokenVerifier, AuthService, AuthRepository],
+  exports: [AccessTokenVerifier, AuthService, AuthRepository, PinService],
 })
 export class AuthModule {}

@@ -8,6 +8,7 @@ import { UsersService } from '../users/users.service';
 import { DeviceCache } from './device-cache';
 import type { Device, Platform, RevokeReason } from './domain/device';
 import { OtpService } from './otp.service';
+import { PinService } from './pin.service';
 import { AuthRepository } from './ports/auth.repository';
 import { hashToken, TokenService } from './token.service';
 
@@ -25,6 +26,7 @@ export class AuthService extends AccessTokenVerifier {
   constructor(
     private readonly repo: AuthRepository,
     private readonly otp: OtpService,
+    private readonly pins: PinService,
     private readonly tokens: TokenService,
     private readonly users: UsersService,
     private readonly events: DomainEvents,
@@ -34,8 +36,13 @@ export class AuthService extends AccessTokenVerifier {
     super();
   }
 
-  requestOtp(phone: string, clientIp: string): Promise<{ expiresInSec: number }> {
+  async requestOtp(phone: string, clientIp: string): Promise<{ expiresInSec: number }> {
+    await this.refuseBanned(phone);
     return this.otp.issue(phone, clientIp);
+  }
+
+  private async refuseBanned(phone: string): Promise<void> {
+    if (await this.users.isPhoneBanned(phone)) throw AppError.banned();
   }
 
   async verifyOtp(input: {
@@ -45,17 +52,42 @@ export class AuthService extends AccessTokenVerifier {
     platform?: Platform;
     clientIp: string;
   }): Promise<Session> {
+    await this.refuseBanned(input.phone);
     await this.otp.verify(input.phone, input.code, input.clientIp);
     const { user, created } = await this.users.findOrCreateByPhone(input.phone);
+    const deviceName = input.deviceName ?? '';
+    const platform = input.platform ?? 'web';
+    if (!created && (await this.pins.isSet(user.id)))
+      throw await this.pins.challenge(user.id, deviceName, platform);
+    return this.signInDevice({ userId: user.id, phone: user.phone, deviceName, platform }, created);
+  }
+
+  /** The second step of a sign-in whose account has a PIN: answers as verifyOtp does. */
+  async verifyPin(pinToken: string, pin: string): Promise<Session> {
+    const challenge = await this.pins.redeem(pinToken, pin);
+    const user = await this.users.get(challenge.userId);
+    await this.refuseBanned(user.phone);
+    return this.signInDevice({ ...challenge, phone: user.phone }, false);
+  }
+
+  private async signInDevice(
+    input: { userId: string; phone: string; deviceName: string; platform: Platform },
+    isNewUser: boolean,
+  ): Promise<Session> {
     const device = await this.repo.createDevice({
       id: uuidv7(),
-      userId: user.id,
-      name: input.deviceName ?? '',
-      platform: input.platform ?? 'web',
+      userId: input.userId,
+      name: input.deviceName,
+      platform: input.platform,
     });
-    await this.events.publish('device.registered', { userId: user.id, deviceId: device.id });
-    this.devices.remember(device.id, user.id);
-    return this.openSession({ userId: user.id, deviceId: device.id }, created);
+    // A ban that landed while this sign-in ran has already revoked the devices it saw.
+    if (await this.users.isPhoneBanned(input.phone)) {
+      await this.repo.revokeDevice(device.id, 'banned');
+      throw AppError.banned();
+    }
+    await this.events.publish('device.registered', { userId: input.userId, deviceId: device.id });
+    this.devices.remember(device.id, input.userId);
+    return this.openSession({ userId: input.userId, deviceId: device.id }, isNewUser);
   }
 
   async refresh(refreshToken: string): Promise<Session> {
@@ -111,6 +143,23 @@ export class AuthService extends AccessTokenVerifier {
     if (!device || device.userId !== auth.userId || device.revokedAt)
       throw AppError.notFound('Device');
     await this.revoke(deviceId, 'device_removed');
+  }
+
+  /**
+   * Accepts a sign-in code of the caller's phone requested after the account's last sign-in
+   * (for acts that need more than a stolen unlocked device: deleting the account), or throws.
+   */
+  async confirmFreshCode(auth: AuthContext, code: string, clientIp: string): Promise<void> {
+    const user = await this.users.get(auth.userId);
+    const devices = await this.repo.listDevices(auth.userId);
+    const lastSignIn = new Date(Math.max(...devices.map((d) => d.createdAt.getTime())));
+    await this.otp.verify(user.phone, code, clientIp, { issuedAfter: lastSignIn });
+  }
+
+  /** Ends every session of a user at once: devices revoked, sockets dropped on every instance. */
+  async endAllSessions(userId: string, reason: RevokeReason): Promise<void> {
+    const devices = await this.repo.listDevices(userId);
+    await Promise.all(devices.map((d) => this.revoke(d.id, reason)));
   }
 
   /** Resolves an access token to its caller, refusing revoked devices at once. */

@@ -106,7 +106,12 @@ export class OtpService {
    * looked at (at most OTP_MAX_ATTEMPTS, atomically); a dead code answers RATE_LIMITED until
    * a new one is requested. Wrong codes are also counted per client address.
    */
-  async verify(phone: string, code: string, clientIp: string): Promise<void> {
+  async verify(
+    phone: string,
+    code: string,
+    clientIp: string,
+    options: { issuedAfter?: Date } = {},
+  ): Promise<void> {
     const { otpMaxAttempts, otpGuessesPerIpPerHour, testOtp } = this.config.auth;
     const ipKey = `otp-guess:ip:${clientIp}`;
     if (otpGuessesPerIpPerHour > 0) {
@@ -131,11 +136,14 @@ export class OtpService {
       );
     }
     if (claim.status === 'none') {
-      // With AUTH_TEST_OTP the test code signs in any phone, even without a request.
-      if (testOtp && safeEqual(code, testOtp)) return;
+      // With AUTH_TEST_OTP the test code signs in any phone, even without a request (but
+      // a fresh code must still have been requested).
+      if (testOtp && !options.issuedAfter && safeEqual(code, testOtp)) return;
       throw await wrong('No valid code for this phone; request a new one');
     }
     if (!safeEqual(this.hash(phone, code), claim.otp.codeHash)) throw await wrong('Wrong code');
+    if (options.issuedAfter && claim.otp.createdAt <= options.issuedAfter)
+      throw AppError.unauthorized('This code is older than your last sign-in; request a new one');
     if (!(await this.repo.consumeOtp(claim.otp.id))) {
       throw AppError.unauthorized('This code was already used; request a new one');
     }

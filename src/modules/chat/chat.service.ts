@@ -430,6 +430,12 @@ export class ChatService implements OnModuleInit {
     return this.directWith(userId, otherId);
   }
 
+  /** The direct conversation of two users, if they have one (never creates it). */
+  async findDirectConversation(userId: string, otherId: string): Promise<{ id: string } | null> {
+    const found = await this.conversations.findDirect(userId, otherId);
+    return found ? { id: found.id } : null;
+  }
+
   /** Which of these users share an active conversation with this one. */
   usersSharingConversationWith(userId: string, otherIds: readonly string[]): Promise<Set<string>> {
     return this.conversations.sharedWith(userId, [...otherIds]);

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from 'uuidv7';
+import { AppConfig } from '../../common/config/app-config';
+import { RateLimiter } from '../../common/rate-limit/rate-limiter';
 import type { AuthContext } from '../../common/auth/auth-context';
 import { AppError, ErrorCode } from '../../common/errors';
 import { RealtimeEmitter } from '../../common/realtime/realtime.emitter';
@@ -61,6 +63,8 @@ export class GroupsService {
     private readonly users: UsersService,
     private readonly realtime: RealtimeEmitter,
     private readonly media: MediaService,
+    private readonly limiter: RateLimiter,
+    private readonly config: AppConfig,
   ) {}
 
   async create(
@@ -73,6 +77,12 @@ export class GroupsService {
         ErrorCode.GROUP_FULL,
         `A group has at most ${MAX_GROUP_MEMBERS} members, creator included`,
       );
+    }
+    const limit = this.config.safety.groupsPerUserPerHour;
+    if (limit > 0) {
+      const decision = await this.limiter.consume(`groups:${auth.userId}`, limit, 3_600_000);
+      if (!decision.allowed)
+        throw AppError.rateLimited(decision.retryAfterMs, `At most ${limit} new groups per hour`);
     }
     const { consenting, notAdded } = await this.consentOf(auth.userId, wanted);
     const result = await this.groups.create({

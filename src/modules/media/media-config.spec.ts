@@ -39,6 +39,7 @@ describe('media settings', () => {
       ffmpegPath: 'ffmpeg',
       ffprobePath: 'ffprobe',
       ffmpegTimeoutMs: 30_000,
+      imageQueueMax: 32,
     });
     expect(config.s3).toBeUndefined();
   });
@@ -57,6 +58,7 @@ describe('media settings', () => {
       MEDIA_FFMPEG_PATH: '/opt/ffmpeg/bin/ffmpeg',
       MEDIA_FFPROBE_PATH: '/opt/ffmpeg/bin/ffprobe',
       MEDIA_FFMPEG_TIMEOUT_MS: '5000',
+      MEDIA_IMAGE_QUEUE_MAX: '0',
     });
     expect(config.media).toMatchObject({
       maxBytes: { image: 1000, video: 2000, audio: 3000, document: 4000 },
@@ -67,6 +69,7 @@ describe('media settings', () => {
       thumbnailMaxPx: 256,
       ffmpegPath: '/opt/ffmpeg/bin/ffmpeg',
       ffmpegTimeoutMs: 5000,
+      imageQueueMax: 0,
     });
   });
 

@@ -24,7 +24,10 @@ import type { IngestedFile, IngestLimits } from './media-ingest';
 import { MediaAudienceRegistry, type MediaAudience } from './ports/media-audience';
 import { MediaRepository } from './ports/media.repository';
 import { MediaStorage } from './ports/media.storage';
-import { Semaphore } from '../../common/concurrency/semaphore';
+import { QueueFullError, Semaphore } from '../../common/concurrency/semaphore';
+
+/** What a refused image upload is told to wait: a re-encode takes well under a second. */
+const IMAGE_QUEUE_RETRY_MS = 2_000;
 
 const HOUR_MS = 3_600_000;
 const STALE_TEMP_MS = 24 * HOUR_MS;
@@ -55,8 +58,11 @@ export const processJobId = (mediaId: string): string => `process-media-${mediaI
 @Injectable()
 export class MediaService implements OnModuleInit {
   private readonly logger = new Logger(MediaService.name);
-  /** Re-encoding holds whole pictures in memory: a few at a time is enough. */
-  private readonly imageSlots = new Semaphore(2);
+  /**
+   * Re-encoding holds whole pictures in memory: a few at a time is enough, and a bounded
+   * line behind them (MEDIA_IMAGE_QUEUE_MAX), so a flood of uploads is refused, not queued.
+   */
+  private readonly imageSlots: Semaphore;
   readonly tempDir: string;
 
   constructor(
@@ -68,6 +74,7 @@ export class MediaService implements OnModuleInit {
     private readonly config: AppConfig,
   ) {
     this.tempDir = join(config.dataDir, 'tmp', 'media');
+    this.imageSlots = new Semaphore(2, config.media.imageQueueMax);
   }
 
   async onModuleInit(): Promise<void> {
@@ -174,9 +181,18 @@ export class MediaService implements OnModuleInit {
       if (file.kind === 'image') {
         const output = this.tempPath('image');
         temps.push(output);
-        const image = await this.imageSlots.run(() =>
-          sanitizeImage(file.path, output, file.mimeType, this.config.media.maxImagePixels),
-        );
+        const image = await this.imageSlots
+          .run(() =>
+            sanitizeImage(file.path, output, file.mimeType, this.config.media.maxImagePixels),
+          )
+          .catch((error: unknown) => {
+            if (!(error instanceof QueueFullError)) throw error;
+            throw new AppError(
+              ErrorCode.SERVICE_UNAVAILABLE,
+              'Too many images are being processed; try again shortly',
+              { retryAfterMs: IMAGE_QUEUE_RETRY_MS },
+            );
+          });
         ({ sha256, size } = await hashFile(output));
         path = output;
         width = image.width;

@@ -24,6 +24,7 @@ const user = (id: string, overrides: Partial<User> = {}): User => ({
   lastSeenAt: null,
   photoMediaId: null,
   createdAt: new Date(0),
+  deletedAt: null,
   ...overrides,
 });
 

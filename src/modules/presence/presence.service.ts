@@ -87,12 +87,14 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy, BeforeApp
   async onModuleInit(): Promise<void> {
     this.lifecycle.onConnected((ctx) => this.connected(ctx));
     this.lifecycle.onDisconnected((ctx) => this.disconnected(ctx));
-    this.events.on('user.privacy.changed', ({ userId }) =>
-      // The setting is already saved; failing to tell watchers must not fail the request.
+    // The change is already saved; failing to tell watchers must not fail the request.
+    const refresh = ({ userId }: { userId: string }) =>
       this.store.announceRefresh(userId).catch((error: unknown) => {
         this.logger.warn(`could not announce a privacy change: ${String(error)}`);
-      }),
-    );
+      });
+    this.events.on('user.privacy.changed', refresh);
+    // A block or a contact change decides anew, at once, what the user's watchers see.
+    this.events.on('user.relations.changed', refresh);
     this.stopFeed = await this.store.subscribe((change) => this.onChange(change));
     await this.heartbeat();
 

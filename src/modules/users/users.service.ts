@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from 'uuidv7';
+import { AppConfig } from '../../common/config/app-config';
 import { AppError } from '../../common/errors';
+import { RateLimiter } from '../../common/rate-limit/rate-limiter';
 import { DomainEvents } from '../../common/events/domain-events';
 import { MediaService } from '../media/media.service';
 import type { MediaRecord } from '../media/domain/media';
@@ -12,6 +14,10 @@ import {
   type ProfilePatch,
   type RegisteredContact,
 } from './ports/user.repository';
+
+const HOUR_MS = 3_600_000;
+/** Contact uploads up to this many phones (a delta of new contacts) are never limited. */
+export const CONTACT_SMALL_UPLOAD = 100;
 
 export interface PublicProfile {
   id: string;
@@ -54,6 +60,8 @@ export class UsersService {
     private readonly events: DomainEvents,
     private readonly blocks: BlockCache,
     private readonly media: MediaService,
+    private readonly limiter: RateLimiter,
+    private readonly config: AppConfig,
   ) {}
 
   findOrCreateByPhone(phone: string): Promise<{ user: User; created: boolean }> {
@@ -70,8 +78,10 @@ export class UsersService {
     return this.users.findManyByIds(ids);
   }
 
+  /** A user that exists and was not deleted. */
   async exists(id: string): Promise<boolean> {
-    return (await this.users.findById(id)) !== null;
+    const user = await this.users.findById(id);
+    return user !== null && user.deletedAt === null;
   }
 
   async updateProfile(id: string, patch: ProfilePatch): Promise<User> {
@@ -139,8 +149,24 @@ export class UsersService {
     return this.users.setLastSeen(id, at);
   }
 
-  replaceContacts(ownerId: string, phones: readonly string[]): Promise<RegisteredContact[]> {
-    return this.users.replaceContacts(ownerId, phones);
+  /**
+   * Replaces the address book. Uploads of more than CONTACT_SMALL_UPLOAD phones are limited
+   * per hour (CONTACT_UPLOADS_PER_HOUR): one full sync an hour, deltas beyond it, so nobody
+   * walks the phone-number space to learn who is registered.
+   */
+  async replaceContacts(ownerId: string, phones: readonly string[]): Promise<RegisteredContact[]> {
+    const limit = this.config.safety.contactUploadsPerHour;
+    if (limit > 0 && new Set(phones).size > CONTACT_SMALL_UPLOAD) {
+      const decision = await this.limiter.consume(`contacts:${ownerId}`, limit, HOUR_MS);
+      if (!decision.allowed)
+        throw AppError.rateLimited(
+          decision.retryAfterMs,
+          `At most ${limit} uploads of more than ${CONTACT_SMALL_UPLOAD} contacts per hour`,
+        );
+    }
+    const contacts = await this.users.replaceContacts(ownerId, phones);
+    await this.events.publish('user.relations.changed', { userId: ownerId });
+    return contacts;
   }
 
   listContacts(ownerId: string): Promise<RegisteredContact[]> {
@@ -156,12 +182,14 @@ export class UsersService {
     await this.get(blockedId);
     await this.users.block(blockerId, blockedId);
     await this.blocks.changed(blockerId);
+    await this.events.publish('user.relations.changed', { userId: blockerId });
   }
 
   async unblock(blockerId: string, blockedId: string): Promise<void> {
     await this.get(blockedId);
     await this.users.unblock(blockerId, blockedId);
     await this.blocks.changed(blockerId);
+    await this.events.publish('user.relations.changed', { userId: blockerId });
   }
 
   /**
@@ -201,5 +229,25 @@ export class UsersService {
 
   listBlocked(blockerId: string): Promise<string[]> {
     return this.users.listBlocked(blockerId);
+  }
+
+  async setBanned(id: string, banned: boolean): Promise<void> {
+    if (!(await this.users.setBanned(id, banned))) throw AppError.notFound('User');
+  }
+
+  contactPhones(ownerId: string): Promise<string[]> {
+    return this.users.contactPhones(ownerId);
+  }
+
+  /** Deletes the account's personal data (see UserRepository.deleteAccount) and its photo. */
+  async deleteAccount(id: string): Promise<void> {
+    const deleted = await this.users.deleteAccount(id);
+    if (!deleted) throw AppError.notFound('User');
+    if (deleted.photoMediaId) await this.media.releasePicture(deleted.photoMediaId);
+    await this.blocks.changed(id);
+  }
+
+  isPhoneBanned(phone: string): Promise<boolean> {
+    return this.users.isPhoneBanned(phone);
   }
 }

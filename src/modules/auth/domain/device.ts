@@ -10,4 +10,5 @@ export interface Device {
   revokedAt: Date | null;
 }
 
-export type RevokeReason = 'logout' | 'device_removed' | 'token_reuse';
+export type RevokeReason =
+  'logout' | 'device_removed' | 'token_reuse' | 'banned' | 'account_deleted';

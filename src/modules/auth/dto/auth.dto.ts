@@ -64,3 +64,19 @@ export class DeviceResponseDto {
   @ApiProperty() lastActiveAt!: string;
   @ApiProperty({ description: 'Whether this is the device making the request' }) current!: boolean;
 }
+
+const pinMessage = 'pin must be 6 digits';
+
+export class SetPinDto {
+  @ApiProperty({ example: '123456', description: '6 digits' })
+  @IsString()
+  @Matches(/^\d{6}$/, { message: pinMessage })
+  pin!: string;
+}
+
+export class VerifyPinDto extends SetPinDto {
+  @ApiProperty({ description: 'The pinToken of the PIN_REQUIRED answer of POST /auth/verify' })
+  @IsString()
+  @MaxLength(128)
+  pinToken!: string;
+}

@@ -5,6 +5,7 @@ export interface OtpRecord {
   codeHash: string;
   attempts: number;
   expiresAt: Date;
+  createdAt: Date;
 }
 
 export type OtpClaim =

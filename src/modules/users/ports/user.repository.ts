@@ -54,4 +54,16 @@ export abstract class UserRepository {
   abstract unblock(blockerId: string, blockedId: string): Promise<void>;
   abstract isBlocked(blockerId: string, blockedId: string): Promise<boolean>;
   abstract listBlocked(blockerId: string): Promise<string[]>;
+  /** Bans (or with false, unbans) a user; false for an unknown user. */
+  abstract setBanned(id: string, banned: boolean): Promise<boolean>;
+  /** The phones of the owner's address book, registered or not. */
+  abstract contactPhones(ownerId: string): Promise<string[]>;
+  /**
+   * Deletes an account's personal data in one step: its contacts and blocks (both ways) go,
+   * its phone is freed, its profile blanked (named "Deleted account"); the row stays for the
+   * messages it sent. Returns the photo it had, or undefined for an unknown or deleted user.
+   */
+  abstract deleteAccount(id: string): Promise<{ photoMediaId: string | null } | undefined>;
+  /** Whether the user registered with this phone is banned (false when none is). */
+  abstract isPhoneBanned(phone: string): Promise<boolean>;
 }

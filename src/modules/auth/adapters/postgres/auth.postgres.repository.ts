@@ -37,10 +37,17 @@ interface OtpRow {
   code_hash: string;
   attempts: number;
   expires_at: Date;
+  created_at: Date;
 }
 
 function toOtp(r: OtpRow): OtpRecord {
-  return { id: r.id, codeHash: r.code_hash, attempts: r.attempts, expiresAt: r.expires_at };
+  return {
+    id: r.id,
+    codeHash: r.code_hash,
+    attempts: r.attempts,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+  };
 }
 
 @Injectable()
@@ -58,7 +65,7 @@ export class AuthPostgresRepository extends AuthRepository {
 
   async latestLiveOtp(phone: string, now: Date): Promise<OtpRecord | null> {
     const [row] = await this.db.query<OtpRow>(
-      `SELECT id, code_hash, attempts, expires_at FROM otp_codes
+      `SELECT id, code_hash, attempts, expires_at, created_at FROM otp_codes
         WHERE phone = $1 AND consumed_at IS NULL AND expires_at > $2
         ORDER BY created_at DESC LIMIT 1`,
       [phone, now],
@@ -76,7 +83,7 @@ export class AuthPostgresRepository extends AuthRepository {
                      ORDER BY created_at DESC LIMIT 1)
           AND ($3 = 0 OR attempts < $3)
           AND consumed_at IS NULL
-        RETURNING id, code_hash, attempts, expires_at`,
+        RETURNING id, code_hash, attempts, expires_at, created_at`,
       [phone, now, maxAttempts],
     );
     if (row) return { status: 'claimed', otp: toOtp(row) };

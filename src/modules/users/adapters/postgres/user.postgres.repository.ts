@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../../../../common/database/db';
-import type { GroupAddPrivacy, LastSeenPrivacy, User } from '../../domain/user';
+import {
+  DELETED_ACCOUNT_NAME,
+  type GroupAddPrivacy,
+  type LastSeenPrivacy,
+  type User,
+} from '../../domain/user';
 import {
   UserRepository,
   type PrivacySettings,
@@ -19,10 +24,11 @@ interface UserRow {
   last_seen_at: Date | null;
   photo_media_id: string | null;
   created_at: Date;
+  deleted_at: Date | null;
 }
 
 const columns =
-  'id, phone, display_name, about, last_seen_privacy, read_receipts, group_add_privacy, last_seen_at, photo_media_id, created_at';
+  'id, phone, display_name, about, last_seen_privacy, read_receipts, group_add_privacy, last_seen_at, photo_media_id, created_at, deleted_at';
 
 function toUser(row: UserRow): User {
   return {
@@ -36,6 +42,7 @@ function toUser(row: UserRow): User {
     lastSeenAt: row.last_seen_at,
     photoMediaId: row.photo_media_id,
     createdAt: row.created_at,
+    deletedAt: row.deleted_at,
   };
 }
 
@@ -191,5 +198,53 @@ export class UserPostgresRepository extends UserRepository {
       [blockerId],
     );
     return rows.map((r) => r.blocked_id);
+  }
+
+  async setBanned(id: string, banned: boolean): Promise<boolean> {
+    // A repeated ban keeps the time of the first.
+    const rows = await this.db.query(
+      `UPDATE users SET banned_at = CASE WHEN $2 THEN COALESCE(banned_at, now()) END
+        WHERE id = $1 RETURNING id`,
+      [id, banned],
+    );
+    return rows.length === 1;
+  }
+
+  async isPhoneBanned(phone: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM users WHERE phone = $1 AND banned_at IS NOT NULL`,
+      [phone],
+    );
+    return rows.length > 0;
+  }
+
+  async contactPhones(ownerId: string): Promise<string[]> {
+    const rows = await this.db.query<{ phone: string }>(
+      `SELECT phone FROM contacts WHERE owner_id = $1 ORDER BY phone`,
+      [ownerId],
+    );
+    return rows.map((r) => r.phone);
+  }
+
+  async deleteAccount(id: string): Promise<{ photoMediaId: string | null } | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ photo_media_id: string | null }>(
+        `SELECT photo_media_id FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`,
+        [id],
+      );
+      if (!row) return undefined;
+      await tx.query(`DELETE FROM contacts WHERE owner_id = $1`, [id]);
+      await tx.query(`DELETE FROM blocks WHERE blocker_id = $1 OR blocked_id = $1`, [id]);
+      // The phone is freed (it can register anew); nobody can add the account to a group.
+      await tx.query(
+        `UPDATE users SET phone = 'deleted:' || id::text, display_name = $2, about = '',
+                photo_media_id = NULL, last_seen_at = NULL, last_seen_privacy = 'nobody',
+                read_receipts = false, group_add_privacy = 'nobody',
+                deleted_at = now(), updated_at = now()
+          WHERE id = $1`,
+        [id, DELETED_ACCOUNT_NAME],
+      );
+      return { photoMediaId: row.photo_media_id };
+    });
   }
 }
