@@ -19,6 +19,7 @@ import { NotificationsModule } from './modules/notifications/notifications.modul
 import { CallsModule } from './modules/calls/calls.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
+import { WebClientModule } from './common/web-client/web-client';
 
 @Module({})
 export class AppModule {
@@ -38,7 +39,7 @@ export class AppModule {
         HealthModule,
         RealtimeModule,
         // Workers run no Socket.IO server; they reach sockets through the Redis emitter.
-        ...(config.runsApi ? [RealtimeGatewayModule] : []),
+        ...(config.runsApi ? [RealtimeGatewayModule, WebClientModule] : []),
         AuthModule,
         UsersModule,
         ChatModule,

@@ -51,6 +51,8 @@ export class AppConfig {
   readonly env: Environment['NODE_ENV'];
   readonly http: { port: number; host: string; corsOrigin: string };
   readonly dataDir: string;
+  /** The built web client served at `/`; a directory without index.html serves nothing. */
+  readonly webDir: string;
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly role: Environment['APP_ROLE'];
   readonly database: {
@@ -139,6 +141,7 @@ export class AppConfig {
     this.env = e.NODE_ENV;
     this.http = { port: e.PORT, host: e.HOST, corsOrigin: e.CORS_ORIGIN };
     this.dataDir = resolve(e.DATA_DIR);
+    this.webDir = resolve(e.WEB_DIR);
     this.logLevel = e.LOG_LEVEL;
     this.role = e.APP_ROLE;
     this.database = {

@@ -103,6 +103,7 @@ export const environmentSchema = z.object({
     .default('parley'),
   SHUTDOWN_GRACE_MS: int(10000),
   CORS_ORIGIN: z.string().default('*'),
+  WEB_DIR: z.string().default('dist/web'),
 
   MEDIA_MAX_IMAGE_BYTES: int(16 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
   MEDIA_MAX_VIDEO_BYTES: int(100 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
