@@ -132,6 +132,10 @@ describe('web client in Chromium', () => {
 
     await alice.page.getByRole('button', { name: 'Group info' }).click();
     await alice.page.getByRole('list', { name: 'Members' }).getByText('Carol').waitFor();
+    await alice.page.getByLabel('Only admins can send messages').check();
+    await messages(bob.page)
+      .getByText(/changed the group settings/)
+      .waitFor();
     await shot(alice.page, 'group-info');
     await alice.page.getByRole('button', { name: 'Remove Carol' }).click();
     await alice.page.getByText('2 members').waitFor();

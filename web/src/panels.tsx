@@ -149,6 +149,35 @@ export function GroupInfoPanel({ store }: { store: Store }) {
         ))}
       </ul>
       {admin && (
+        <fieldset class="stack settings">
+          <legend>Admin settings</legend>
+          <label>
+            <input
+              type="checkbox"
+              checked={group.settings.onlyAdminsCanSend}
+              onChange={(e) =>
+                void store.attempt(() =>
+                  store.updateGroupSettings({ onlyAdminsCanSend: e.currentTarget.checked }),
+                )
+              }
+            />{' '}
+            Only admins can send messages
+          </label>
+          <label>
+            <input
+              type="checkbox"
+              checked={group.settings.onlyAdminsCanEditInfo}
+              onChange={(e) =>
+                void store.attempt(() =>
+                  store.updateGroupSettings({ onlyAdminsCanEditInfo: e.currentTarget.checked }),
+                )
+              }
+            />{' '}
+            Only admins can edit the group's name and icon
+          </label>
+        </fieldset>
+      )}
+      {admin && (
         <form
           class="stack"
           onSubmit={(e) => {

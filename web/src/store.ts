@@ -557,6 +557,15 @@ export class Store {
     await this.loadGroup(this.group.id);
   }
 
+  async updateGroupSettings(patch: {
+    onlyAdminsCanSend?: boolean;
+    onlyAdminsCanEditInfo?: boolean;
+  }): Promise<void> {
+    if (!this.group) return;
+    this.group = await this.client.api.updateGroup(this.group.id, patch);
+    this.changed();
+  }
+
   async removeMember(userId: string): Promise<void> {
     if (!this.group) return;
     await this.client.api.removeMember(this.group.id, userId);
