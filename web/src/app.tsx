@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ChatView } from './chat';
+import { TextField } from './field';
 import { preview } from './format';
 import { DevicesPanel, GroupInfoPanel, NewChatPanel, NewGroupPanel } from './panels';
 import type { Store } from './store';
@@ -133,15 +134,15 @@ function SignIn({ store }: { store: Store }) {
             });
           }}
         >
-          <label for="phone">Phone number</label>
-          <input
+          <TextField
             id="phone"
-            type="tel"
+            label="Phone number"
+            inputMode="tel"
             autoComplete="tel"
             placeholder="+14155550101"
             required
             value={phone}
-            onInput={(e) => setPhone(e.currentTarget.value)}
+            onValue={setPhone}
           />
           <button type="submit">Send code</button>
         </form>
@@ -152,14 +153,14 @@ function SignIn({ store }: { store: Store }) {
             void store.attempt(() => store.signIn(phone.trim(), code.trim()));
           }}
         >
-          <label for="code">Code sent to {phone}</label>
-          <input
+          <TextField
             id="code"
+            label={`Code sent to ${phone}`}
             inputMode="numeric"
             autoComplete="one-time-code"
             required
             value={code}
-            onInput={(e) => setCode(e.currentTarget.value)}
+            onValue={setCode}
           />
           <button type="submit">Sign in</button>
           <button type="button" class="link" onClick={() => setStep('phone')}>
@@ -183,13 +184,13 @@ function NameForm({ store }: { store: Store }) {
           void store.attempt(() => store.setDisplayName(name.trim()));
         }}
       >
-        <label for="name">Your name</label>
-        <input
+        <TextField
           id="name"
+          label="Your name"
           required
           maxLength={64}
           value={name}
-          onInput={(e) => setName(e.currentTarget.value)}
+          onValue={setName}
         />
         <button type="submit">Continue</button>
       </form>

@@ -1,4 +1,6 @@
+import type { GroupSettings } from '@parley/client';
 import { useState } from 'preact/hooks';
+import { TextField } from './field';
 import { clock } from './format';
 import type { Store } from './store';
 
@@ -56,14 +58,14 @@ export function NewChatPanel({ store }: { store: Store }) {
           void store.attempt(() => store.startChat(phone));
         }}
       >
-        <label for="new-chat-phone">Their phone number</label>
-        <input
+        <TextField
           id="new-chat-phone"
-          type="tel"
+          label="Their phone number"
+          inputMode="tel"
           required
           placeholder="+14155550102"
           value={phone}
-          onInput={(e) => setPhone(e.currentTarget.value)}
+          onValue={setPhone}
         />
         <button type="submit">Start chat</button>
       </form>
@@ -88,13 +90,13 @@ export function NewGroupPanel({ store }: { store: Store }) {
           void store.attempt(() => store.createGroup(name.trim(), list));
         }}
       >
-        <label for="group-name">Group name</label>
-        <input
+        <TextField
           id="group-name"
+          label="Group name"
           required
           maxLength={100}
           value={name}
-          onInput={(e) => setName(e.currentTarget.value)}
+          onValue={setName}
         />
         <label for="group-phones">Members’ phone numbers (comma-separated)</label>
         <textarea
@@ -108,6 +110,11 @@ export function NewGroupPanel({ store }: { store: Store }) {
     </section>
   );
 }
+
+const SETTINGS: Array<[keyof GroupSettings, string]> = [
+  ['onlyAdminsCanSend', 'Only admins can send messages'],
+  ['onlyAdminsCanEditInfo', "Only admins can edit the group's name and icon"],
+];
 
 export function GroupInfoPanel({ store }: { store: Store }) {
   const [phone, setPhone] = useState('');
@@ -151,30 +158,20 @@ export function GroupInfoPanel({ store }: { store: Store }) {
       {admin && (
         <fieldset class="stack settings">
           <legend>Admin settings</legend>
-          <label>
-            <input
-              type="checkbox"
-              checked={group.settings.onlyAdminsCanSend}
-              onChange={(e) =>
-                void store.attempt(() =>
-                  store.updateGroupSettings({ onlyAdminsCanSend: e.currentTarget.checked }),
-                )
-              }
-            />{' '}
-            Only admins can send messages
-          </label>
-          <label>
-            <input
-              type="checkbox"
-              checked={group.settings.onlyAdminsCanEditInfo}
-              onChange={(e) =>
-                void store.attempt(() =>
-                  store.updateGroupSettings({ onlyAdminsCanEditInfo: e.currentTarget.checked }),
-                )
-              }
-            />{' '}
-            Only admins can edit the group's name and icon
-          </label>
+          {SETTINGS.map(([key, label]) => (
+            <label key={key}>
+              <input
+                type="checkbox"
+                checked={group.settings[key]}
+                onChange={(e) =>
+                  void store.attempt(() =>
+                    store.updateGroupSettings({ [key]: e.currentTarget.checked }),
+                  )
+                }
+              />{' '}
+              {label}
+            </label>
+          ))}
         </fieldset>
       )}
       {admin && (
@@ -188,13 +185,13 @@ export function GroupInfoPanel({ store }: { store: Store }) {
             });
           }}
         >
-          <label for="add-member-phone">Add a member by phone number</label>
-          <input
+          <TextField
             id="add-member-phone"
-            type="tel"
+            label="Add a member by phone number"
+            inputMode="tel"
             required
             value={phone}
-            onInput={(e) => setPhone(e.currentTarget.value)}
+            onValue={setPhone}
           />
           <button type="submit">Add member</button>
         </form>
