@@ -26,6 +26,9 @@ RUN npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The web client (web/, on the client SDK in packages/) is built by Vite into dist/web.
+COPY packages ./packages
+COPY web ./web
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -34,5 +34,11 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
     },
+    {
+      ...common,
+      displayName: 'browser',
+      rootDir: '.',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+    },
   ],
 };

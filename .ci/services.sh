@@ -59,3 +59,10 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
   apt_install ffmpeg || { echo "ffmpeg could not be installed" >&2; exit 1; }
   command -v ffmpeg >/dev/null 2>&1 || { echo "ffmpeg is missing after installing it" >&2; exit 1; }
 fi
+
+# Chromium runs the web client's browser suite (playwright-core drives Debian's build).
+if ! command -v chromium >/dev/null 2>&1; then
+  log "installing chromium"
+  apt_install chromium || { echo "chromium could not be installed: the browser suite needs it" >&2; exit 1; }
+  command -v chromium >/dev/null 2>&1 || { echo "chromium is missing after installing it" >&2; exit 1; }
+fi

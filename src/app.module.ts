@@ -21,6 +21,7 @@ import { KeysModule } from './modules/keys/keys.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { SafetyModule } from './modules/safety/safety.module';
+import { WebClientModule } from './common/web-client/web-client';
 
 @Module({})
 export class AppModule {
@@ -40,7 +41,9 @@ export class AppModule {
         HealthModule,
         RealtimeModule,
         // Workers run no Socket.IO server; they reach sockets through the Redis emitter.
-        ...(config.runsApi ? [RealtimeGatewayModule.withVerifierFrom(AuthModule)] : []),
+        ...(config.runsApi
+          ? [RealtimeGatewayModule.withVerifierFrom(AuthModule), WebClientModule]
+          : []),
         AuthModule,
         UsersModule,
         ChatModule,

@@ -17,6 +17,7 @@ import { RealtimeEmitter } from './common/realtime/realtime.emitter';
 import { RealtimeGateway } from './common/realtime/realtime.gateway';
 import { NulCharacterPipe } from './common/validation/text-safety';
 import { createValidationPipe } from './common/validation/validate';
+import { serveWebClient } from './common/web-client/web-client';
 
 export const API_PREFIX = 'api/v1';
 
@@ -47,7 +48,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   app.useGlobalPipes(new NulCharacterPipe(), createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter(errorCounter(app.get(MetricsRegistry))));
-  if (config.runsApi) app.useWebSocketAdapter(new ParleyIoAdapter(app));
+  if (config.runsApi) {
+    app.useWebSocketAdapter(new ParleyIoAdapter(app));
+    serveWebClient(app, config.webDir);
+  }
 
   const document = SwaggerModule.createDocument(
     app,

@@ -197,6 +197,10 @@ describe('client SDK against the server', () => {
     const bob = await clients.online();
     const first = await alice.send({ recipientId: bob.session!.userId, type: 'text', body: 'hey' });
 
+    // Bob's connection may still be on its way to presence (through Redis) at first.
+    await eventually(async () =>
+      expect((await alice.api.presence(bob.session!.userId)).online).toBe(true),
+    );
     const [state] = await alice.watchPresence([bob.session!.userId]);
     expect(state).toMatchObject({ userId: bob.session!.userId, online: true });
     const offline = alice.next('presence', (p) => p.online === false, 15_000);

@@ -279,6 +279,7 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    let timedOut = false;
     try {
       while (this.outboxQueue.length && this.socket?.connected) {
         const head = this.outboxQueue[0];
@@ -294,9 +295,12 @@ export class ParleyClient extends TypedEmitter<ClientEvents> {
         this.settle(head, message);
       }
     } catch {
-      // An ack timeout: the send stays queued for the next connection.
+      // An ack timeout: the send stays queued and is tried again (the same clientMsgId,
+      // so it is stored once) now if the socket is up, or on the next connect.
+      timedOut = true;
     } finally {
       this.pumping = false;
+      if (timedOut && this.socket?.connected) void this.pump();
     }
   }
 

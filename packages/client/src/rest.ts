@@ -1,5 +1,6 @@
 import {
   API_BASE,
+  type ClientConfig,
   type ContactMatch,
   type Conversation,
   type CreateGroupRequest,
@@ -87,6 +88,10 @@ export class RestApi {
 
   // ---- sign-in ------------------------------------------------------------------------
 
+  clientConfig(): Promise<ClientConfig> {
+    return this.call('GET', '/client-config', { anonymous: true });
+  }
+
   requestCode(phone: string): Promise<OtpResponse> {
     return this.call('POST', '/auth/otp', { body: { phone }, anonymous: true });
   }
@@ -142,9 +147,15 @@ export class RestApi {
   presence(userId: string): Promise<Presence> {
     return this.call('GET', `/users/${userId}/presence`);
   }
-  /** Contact discovery: the registered users among these phone numbers. */
-  findContacts(phones: string[]): Promise<ContactMatch[]> {
+  /**
+   * Replaces the user's contacts with these phone numbers and answers the registered
+   * ones (contact discovery). Send the whole address book: numbers left out are dropped.
+   */
+  replaceContacts(phones: string[]): Promise<ContactMatch[]> {
     return this.call('PUT', '/contacts', { body: { phones } });
+  }
+  contacts(): Promise<ContactMatch[]> {
+    return this.call('GET', '/contacts');
   }
   devices(): Promise<Device[]> {
     return this.call('GET', '/devices');

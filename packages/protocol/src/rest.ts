@@ -120,3 +120,11 @@ export interface KeyBundle {
     pqPreKey: SignedPreKeyWire | null;
   }>;
 }
+
+/** `GET /client-config`: how sign-in codes reach people on this server. */
+export interface ClientConfig {
+  /** AUTH_TEST_OTP is set: one fixed code works for every phone and no SMS is sent. */
+  testOtp: boolean;
+  /** `log`: codes are written to the server's log instead of being sent. */
+  smsDriver: 'log' | 'webhook';
+}

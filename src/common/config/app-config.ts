@@ -88,6 +88,8 @@ export class AppConfig {
     trustProxy: string[];
   };
   readonly dataDir: string;
+  /** The built web client served at `/`; a directory without index.html serves nothing. */
+  readonly webDir: string;
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly role: Environment['APP_ROLE'];
   readonly database: {
@@ -210,6 +212,7 @@ export class AppConfig {
       trustProxy: e.TRUST_PROXY,
     };
     this.dataDir = resolve(e.DATA_DIR);
+    this.webDir = resolve(e.WEB_DIR);
     this.logLevel = e.LOG_LEVEL;
     this.role = e.APP_ROLE;
     this.database = {

@@ -168,6 +168,7 @@ export const environmentSchema = z.object({
       'must be false or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal',
     ),
   SOCKET_CONNECTIONS_PER_IP_PER_MINUTE: int(0),
+  WEB_DIR: z.string().default('dist/web'),
 
   MEDIA_MAX_IMAGE_BYTES: int(16 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
   MEDIA_MAX_VIDEO_BYTES: int(100 * MIB, 1).pipe(z.number().max(MAX_OBJECT_BYTES, TOO_BIG)),
