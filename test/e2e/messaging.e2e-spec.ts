@@ -387,7 +387,7 @@ describe('messaging (e2e)', () => {
       const stored = [...older.body.messages, ...newer.body.messages];
       expect(stored.map((m) => m.seq)).toEqual(range(1, total));
       for (let d = 0; d < senders.length; d++) {
-        expect(stored.filter((m) => m.body.startsWith(`d${d}-`)).map((m) => m.body)).toEqual(
+        expect(stored.filter((m) => m.body?.startsWith(`d${d}-`)).map((m) => m.body)).toEqual(
           range(0, PER_DEVICE - 1).map((i) => `d${d}-${i}`),
         );
       }
@@ -767,7 +767,7 @@ describe('messaging (e2e)', () => {
       const ascii = await send(socket, { conversationId, body: 'a'.repeat(65_536) });
       expect(ascii.body).toHaveLength(65_536);
       const euros = await send(socket, { conversationId, body: '€'.repeat(20_000) });
-      expect(Buffer.byteLength(euros.body, 'utf8')).toBe(60_000);
+      expect(Buffer.byteLength(euros.body ?? '', 'utf8')).toBe(60_000);
       expect(euros.body).toBe('€'.repeat(20_000));
       expect(socket.connected).toBe(true);
       // Nothing refused took a seq.

@@ -1,3 +1,4 @@
+import type { Message, ReceiptEvent } from '@parley/protocol';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { connect, request, signIn, type Session } from './clients';
@@ -6,29 +7,9 @@ import type { TestApp } from './test-app';
 
 /** Chat helpers for e2e suites: devices, sends, sync, acks and history over the real API. */
 
-export interface Message {
-  id: string;
-  conversationId: string;
-  seq: number;
-  senderId: string;
-  senderDeviceId: string;
-  clientMsgId: string;
-  type: string;
-  body: string;
-  mediaId: string | null;
-  replyToId: string | null;
-  createdAt: string;
-  editedAt: string | null;
-  deletedAt: string | null;
-}
-
-export interface Receipt {
-  conversationId: string;
-  userId: string;
-  status: 'delivered' | 'read';
-  seq: number;
-  at: string;
-}
+// The wire types come from the one contract in packages/protocol.
+export type { Message } from '@parley/protocol';
+export type Receipt = ReceiptEvent;
 
 export interface SyncPage {
   ok: true;
