@@ -222,6 +222,10 @@ describe('toAppError', () => {
       'a full disk under a file write',
       Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
     ],
+    [
+      'a socket error made in another realm (not an instance of this Error)',
+      { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' },
+    ],
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
     ['a pool that cannot connect', new Error('timeout exceeded when trying to connect')],
   ])('maps %s to a retryable SERVICE_UNAVAILABLE without its text', (_label, thrown) => {

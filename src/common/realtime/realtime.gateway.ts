@@ -101,7 +101,16 @@ export class RealtimeGateway implements OnGatewayInit, OnGatewayConnection, OnGa
           (socket.data as SocketData).auth = auth;
           next();
         },
-        () => next(new Error('UNAUTHORIZED')),
+        // A token that cannot be checked because a backend is down is not a bad token:
+        // the client is told to retry, as REST callers are, instead of to sign in again.
+        (error: unknown) =>
+          next(
+            new Error(
+              toAppError(error).error.code === ErrorCode.SERVICE_UNAVAILABLE
+                ? 'SERVICE_UNAVAILABLE'
+                : 'UNAUTHORIZED',
+            ),
+          ),
       );
     });
   }
