@@ -8,7 +8,7 @@ import { CallStateMemoryStore } from './adapters/memory/call-state.memory.store'
 import { CallHistoryPostgresRepository } from './adapters/postgres/call-history.postgres.repository';
 import { CallStateRedisStore } from './adapters/redis/call-state.redis.store';
 import { CallsController } from './calls.controller';
-import { CallsGateway } from './calls.gateway';
+import { CallsSocketHandlers } from './calls.socket-handlers';
 import { CallsService } from './calls.service';
 import { CallHistoryRepository } from './ports/call-history.repository';
 import { CallStateStore } from './ports/call-state.store';
@@ -18,7 +18,7 @@ import { CallStateStore } from './ports/call-state.store';
   controllers: [CallsController],
   providers: [
     CallsService,
-    CallsGateway,
+    CallsSocketHandlers,
     { provide: CallHistoryRepository, useClass: CallHistoryPostgresRepository },
     {
       provide: CallStateStore,

@@ -11,7 +11,7 @@ import { ConversationPostgresRepository } from './adapters/postgres/conversation
 import { MessagePostgresRepository } from './adapters/postgres/message.postgres.repository';
 import { AudienceCache } from './audience.cache';
 import { ChatController } from './chat.controller';
-import { ChatGateway } from './chat.gateway';
+import { ChatSocketHandlers } from './chat.socket-handlers';
 import { ChatService } from './chat.service';
 import { EnvelopeRecipients } from './envelope-recipients';
 import { DisappearingService } from './disappearing.service';
@@ -31,7 +31,7 @@ import { PurgeExpiredMessagesProcessor } from './processors/purge-expired-messag
   controllers: [ChatController, MessageMarksController],
   providers: [
     ChatService,
-    ChatGateway,
+    ChatSocketHandlers,
     EnvelopeRecipients,
     MessageWriteBatcher,
     MessageAckBatcher,

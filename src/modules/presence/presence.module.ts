@@ -7,7 +7,7 @@ import { PresenceMemoryStore } from './adapters/memory/presence.memory.store';
 import { PresenceRedisStore } from './adapters/redis/presence.redis.store';
 import { PresenceStore } from './ports/presence.store';
 import { PresenceController } from './presence.controller';
-import { PresenceGateway } from './presence.gateway';
+import { PresenceSocketHandlers } from './presence.socket-handlers';
 import { PresenceService } from './presence.service';
 import { TypingService } from './typing.service';
 
@@ -17,7 +17,7 @@ import { TypingService } from './typing.service';
   providers: [
     PresenceService,
     TypingService,
-    PresenceGateway,
+    PresenceSocketHandlers,
     {
       provide: PresenceStore,
       inject: [RedisConnections, AppConfig],

@@ -6,7 +6,7 @@ import { parseAck, parseSendMessage } from './dto/chat.parsers';
 
 /** Socket.IO events of the chat module: message:send, message:ack, sync. */
 @Injectable()
-export class ChatGateway implements OnModuleInit {
+export class ChatSocketHandlers implements OnModuleInit {
   constructor(
     private readonly registry: SocketEventRegistry,
     private readonly chat: ChatService,

@@ -5,7 +5,7 @@ import { parseCallId, parseInvite, parseSignal } from './dto/calls.parsers';
 
 /** Socket.IO events of the calls module; the rules live in CallsService and domain/call.ts. */
 @Injectable()
-export class CallsGateway implements OnModuleInit {
+export class CallsSocketHandlers implements OnModuleInit {
   constructor(
     private readonly registry: SocketEventRegistry,
     private readonly calls: CallsService,

@@ -6,7 +6,7 @@ import { TypingService } from './typing.service';
 
 /** Socket.IO events of the presence module: presence:subscribe, presence:unsubscribe, typing. */
 @Injectable()
-export class PresenceGateway implements OnModuleInit {
+export class PresenceSocketHandlers implements OnModuleInit {
   constructor(
     private readonly registry: SocketEventRegistry,
     private readonly presence: PresenceService,
