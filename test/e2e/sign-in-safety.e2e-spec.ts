@@ -2,6 +2,7 @@ import { uniquePhone } from '../utils/clients';
 import { http, type HttpResult } from '../utils/http';
 import { startSmsGateway, type SmsGateway } from '../utils/sms-gateway';
 import { startTestApp, TEST_OTP, type TestApp } from '../utils/test-app';
+import { eventually } from '../utils/wait';
 
 let ipCounter = 0;
 /** A client address of its own, so per-IP limits of one test never touch another. */
@@ -173,10 +174,14 @@ describe('sign-in code issuance limits (e2e)', () => {
 
   it("a third party's requests do not lock the owner out: the code already sent still verifies", async () => {
     const phone = phoneOfItsOwn();
-    // Someone else asks for codes to the owner's phone from many addresses, past the limit.
+    // The hour's five codes go out one after another, so the owner's last SMS holds the
+    // code the server keeps (codes sent at once may arrive in any order).
+    for (let i = 0; i < 5; i++) expect((await requestCode(t, phone)).status).toBe(202);
+    // Then someone else asks for codes to the owner's phone from many addresses at once.
     const flood = await Promise.all(Array.from({ length: 10 }, () => requestCode(t, phone)));
-    expect(flood.filter((a) => a.status === 202)).toHaveLength(5);
+    for (const a of flood) expectLimited(a);
     // The refused requests made no code, so the last one the owner received still works.
+    await eventually(() => expect(sms.inbox.filter((m) => m.to === phone)).toHaveLength(5));
     expect((await verify(t, phone, sms.codeSentTo(phone))).status).toBe(200);
   });
 
