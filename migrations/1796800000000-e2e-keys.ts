@@ -48,7 +48,9 @@ export class E2eKeys1796800000000 implements MigrationInterface {
     await q.query(`ALTER TABLE messages ADD COLUMN e2e boolean NOT NULL DEFAULT false`);
     await q.query(`
       CREATE TABLE message_envelopes (
-        message_id uuid NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        -- No foreign key to messages: with MESSAGE_STORE=cassandra the message row lives in
+        -- Cassandra. Every path that deletes messages deletes their envelopes too.
+        message_id uuid NOT NULL,
         device_id uuid NOT NULL,
         body text NOT NULL,
         PRIMARY KEY (device_id, message_id)

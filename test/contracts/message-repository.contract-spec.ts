@@ -1020,6 +1020,23 @@ export function messageRepositoryContract(
       // Seqs are never reused.
       expect((await appendStored(repo, [draft(conversation.id, alice)]))[0].message.seq).toBe(9);
     });
+
+    it("takes a purged end-to-end message's envelopes with it", async () => {
+      const repo = harness.messages;
+      const { alice, bob, conversation } = await directPair(harness);
+      const [{ message: sealed }] = await appendStored(repo, [
+        draft(conversation.id, alice, {
+          envelopes: [{ deviceId: bob.deviceId, body: 'ciphertext' }],
+        }),
+      ]);
+      expect(await repo.envelopesFor(bob.deviceId, [sealed.id])).toEqual(
+        new Map([[sealed.id, 'ciphertext']]),
+      );
+      const cut = new Date(Date.now() + 60_000);
+      while ((await repo.deleteCreatedBefore(cut, 100)) > 0);
+      expect(await repo.findById(sealed.id)).toBeNull();
+      expect(await repo.envelopesFor(bob.deviceId, [sealed.id])).toEqual(new Map());
+    });
   });
   describe(`MessageRepository contract: ${adapter}: disappearing messages`, () => {
     let harness: MessageRepositoryHarness;

@@ -709,6 +709,11 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
 
   /** Deletes every row of these messages, and returns them. */
   private async purge(messages: readonly StoredMessage[]): Promise<void> {
+    // End-to-end envelopes are kept in PostgreSQL whichever store holds the message.
+    if (messages.some((m) => m.e2e))
+      await this.pg.query(`DELETE FROM message_envelopes WHERE message_id = ANY($1::uuid[])`, [
+        messages.filter((m) => m.e2e).map((m) => m.id),
+      ]);
     await Promise.all(
       messages.flatMap((m) => {
         const writes = [

@@ -743,7 +743,11 @@ export class MessagePostgresRepository extends MessageRepository {
 
   async deleteCreatedBefore(before: Date, batchSize: number): Promise<number> {
     const rows = await this.db.query(
-      `DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE created_at < $1 LIMIT $2) RETURNING id`,
+      `WITH gone AS (
+         DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE created_at < $1 LIMIT $2)
+         RETURNING id),
+       sealed AS (DELETE FROM message_envelopes WHERE message_id IN (SELECT id FROM gone))
+       SELECT id FROM gone`,
       [before, batchSize],
     );
     return rows.length;
@@ -755,9 +759,12 @@ export class MessagePostgresRepository extends MessageRepository {
       conversation_id: string;
       media_id: string | null;
     }>(
-      `DELETE FROM messages WHERE id IN (
-         SELECT id FROM messages WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2)
-       RETURNING id, conversation_id, media_id`,
+      `WITH gone AS (
+         DELETE FROM messages WHERE id IN (
+           SELECT id FROM messages WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2)
+         RETURNING id, conversation_id, media_id),
+       sealed AS (DELETE FROM message_envelopes WHERE message_id IN (SELECT id FROM gone))
+       SELECT id, conversation_id, media_id FROM gone`,
       [now, batchSize],
     );
     return rows.map((r) => ({ id: r.id, conversationId: r.conversation_id, mediaId: r.media_id }));
