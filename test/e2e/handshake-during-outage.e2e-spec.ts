@@ -20,9 +20,11 @@ withPostgres('socket handshake while PostgreSQL is unreachable (needs DATABASE_U
   let signedInOn: TestApp | undefined;
   let coldInstance: TestApp | undefined;
   let dropDatabase: (() => Promise<void>) | undefined;
-  const postgresPort = Number(new URL(backend.databaseUrl!).port || 5432);
+  // Read in the hooks only: the describe body also runs when the suite is skipped.
+  let postgresPort: number;
 
   beforeAll(async () => {
+    postgresPort = Number(new URL(backend.databaseUrl!).port || 5432);
     const db = await freshDatabase(backend.databaseUrl!);
     dropDatabase = db.drop;
     proxyPort = await freePort();
@@ -38,6 +40,7 @@ withPostgres('socket handshake while PostgreSQL is unreachable (needs DATABASE_U
   }, 120_000);
 
   afterAll(async () => {
+    if (!postgresPort) return;
     if (!proxy) proxy = await RoundRobinProxy.start(proxyPort, () => [postgresPort]);
     await coldInstance?.close();
     await signedInOn?.close();
