@@ -389,11 +389,10 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
     }
     // End-to-end envelopes stay in PostgreSQL whichever store holds the message: a deleted
     // message's go in the same transaction, so no device can read it afterwards.
-    const deletedHere = [...effects.deletes].filter((id) => !inPg(id));
-    if (deletedHere.length)
-      await tx.query(`DELETE FROM message_envelopes WHERE message_id = ANY($1::uuid[])`, [
-        deletedHere,
-      ]);
+    await this.deleteEnvelopesOfMessages(
+      tx,
+      [...effects.deletes].filter((id) => !inPg(id)),
+    );
     const writes: Array<Promise<void>> = [];
     for (const [id, body] of effects.edits) {
       const t = targets.get(id);
@@ -710,10 +709,10 @@ export class MessageCassandraRepository extends MessagePostgresRepository {
   /** Deletes every row of these messages, and returns them. */
   private async purge(messages: readonly StoredMessage[]): Promise<void> {
     // End-to-end envelopes are kept in PostgreSQL whichever store holds the message.
-    if (messages.some((m) => m.e2e))
-      await this.pg.query(`DELETE FROM message_envelopes WHERE message_id = ANY($1::uuid[])`, [
-        messages.filter((m) => m.e2e).map((m) => m.id),
-      ]);
+    await this.deleteEnvelopesOfMessages(
+      this.pg,
+      messages.filter((m) => m.e2e).map((m) => m.id),
+    );
     await Promise.all(
       messages.flatMap((m) => {
         const writes = [

@@ -325,6 +325,20 @@ export class MessagePostgresRepository extends MessageRepository {
     });
   }
 
+  /**
+   * Deletes these messages' envelopes, which live in PostgreSQL whichever store holds the
+   * messages (the Cassandra store calls this for the ones it holds).
+   */
+  protected async deleteEnvelopesOfMessages(
+    runner: SqlRunner,
+    messageIds: readonly string[],
+  ): Promise<void> {
+    if (!messageIds.length) return;
+    await runner.query(`DELETE FROM message_envelopes WHERE message_id = ANY($1::uuid[])`, [
+      [...messageIds],
+    ]);
+  }
+
   /** One statement for every envelope of the batch, whatever the number of devices. */
   private async insertEnvelopes(tx: SqlRunner, drafts: readonly MessageDraft[]): Promise<void> {
     const rows = drafts.flatMap((d) =>
